@@ -1,0 +1,467 @@
+//! A small JSON value type with its own parser and writer.
+//!
+//! The engine reads campaigns, profiles and outbox snapshots through this module instead of
+//! serde derives: derived visitors cost kilobytes of wasm per struct, and a hand-walked
+//! [`Value`] gives us JSON-path errors and "did you mean" suggestions for free (see
+//! `schema`). Numbers are written by [`write_num`], which avoids `core`'s float formatting
+//! (about 10 KB of wasm). Parsing is bounded: nesting deeper than [`MAX_DEPTH`] is an error,
+//! never a stack overflow.
+
+use std::fmt::Write as _;
+
+/// Deepest nesting the parser accepts; campaigns need far less, attackers send far more.
+pub const MAX_DEPTH: usize = 64;
+
+/// A parsed JSON value. Objects keep their keys in document order.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Value {
+    /// `null`
+    Null,
+    /// `true` / `false`
+    Bool(bool),
+    /// Any JSON number, as an `f64`.
+    Num(f64),
+    /// A string, unescaped.
+    Str(String),
+    /// An array.
+    Arr(Vec<Value>),
+    /// An object, keys in document order (duplicates are rejected by the parser).
+    Obj(Vec<(String, Value)>),
+}
+
+impl From<&str> for Value {
+    fn from(s: &str) -> Value {
+        Value::Str(s.to_string())
+    }
+}
+
+impl From<f64> for Value {
+    fn from(n: f64) -> Value {
+        Value::Num(n)
+    }
+}
+
+impl Value {
+    /// Looks a key up in an object; `None` for other kinds or a missing key.
+    pub fn get(&self, key: &str) -> Option<&Value> {
+        match self {
+            Value::Obj(fields) => fields.iter().find(|(k, _)| k == key).map(|(_, v)| v),
+            _ => None,
+        }
+    }
+
+    /// The string inside, if this is a string.
+    pub fn as_str(&self) -> Option<&str> {
+        match self {
+            Value::Str(s) => Some(s),
+            _ => None,
+        }
+    }
+
+    /// The number inside, if this is a number.
+    pub fn as_f64(&self) -> Option<f64> {
+        match self {
+            Value::Num(n) => Some(*n),
+            _ => None,
+        }
+    }
+
+    /// The kind of value, for "expected …, found …" messages.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Value::Null => "null",
+            Value::Bool(_) => "a boolean",
+            Value::Num(_) => "a number",
+            Value::Str(_) => "a string",
+            Value::Arr(_) => "an array",
+            Value::Obj(_) => "an object",
+        }
+    }
+
+    /// A short rendering of the value for error messages (strings quoted, long ones cut).
+    pub fn preview(&self) -> String {
+        match self {
+            Value::Str(s) => {
+                let mut out = String::from("\"");
+                out.extend(s.chars().take(40));
+                if s.chars().count() > 40 {
+                    out.push('…');
+                }
+                out.push('"');
+                out
+            }
+            Value::Arr(_) | Value::Obj(_) => self.kind().to_string(),
+            other => to_string(other),
+        }
+    }
+}
+
+/// Where and why a document is not JSON.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("invalid JSON at line {line}, column {column}: {message}")]
+pub struct ParseError {
+    /// 1-based line.
+    pub line: usize,
+    /// 1-based column, in characters.
+    pub column: usize,
+    /// What went wrong, lowercase.
+    pub message: &'static str,
+}
+
+/// Parses one JSON document.
+///
+/// ```
+/// use nudge::engine::json::{parse, Value};
+/// assert_eq!(parse(r#"{"a":[1,true]}"#).unwrap().get("a"),
+///            Some(&Value::Arr(vec![Value::Num(1.0), Value::Bool(true)])));
+/// assert!(parse("[1,").is_err());
+/// ```
+pub fn parse(text: &str) -> Result<Value, ParseError> {
+    let mut p = Parser { src: text.as_bytes(), pos: 0 };
+    p.skip_ws();
+    let v = p.value(0)?;
+    p.skip_ws();
+    if p.pos != p.src.len() {
+        return Err(p.err("unexpected text after the document"));
+    }
+    Ok(v)
+}
+
+struct Parser<'a> {
+    src: &'a [u8],
+    pos: usize,
+}
+
+impl Parser<'_> {
+    fn err(&self, message: &'static str) -> ParseError {
+        let upto = &self.src[..self.pos.min(self.src.len())];
+        let line = upto.iter().filter(|&&b| b == b'\n').count() + 1;
+        let line_start = upto.iter().rposition(|&b| b == b'\n').map_or(0, |i| i + 1);
+        let column = String::from_utf8_lossy(&upto[line_start..]).chars().count() + 1;
+        ParseError { line, column, message }
+    }
+
+    fn skip_ws(&mut self) {
+        while let Some(b' ' | b'\t' | b'\n' | b'\r') = self.src.get(self.pos) {
+            self.pos += 1;
+        }
+    }
+
+    fn eat(&mut self, lit: &[u8]) -> bool {
+        if self.src[self.pos..].starts_with(lit) {
+            self.pos += lit.len();
+            true
+        } else {
+            false
+        }
+    }
+
+    fn value(&mut self, depth: usize) -> Result<Value, ParseError> {
+        if depth > MAX_DEPTH {
+            return Err(self.err("nesting is deeper than 64 levels"));
+        }
+        match self.src.get(self.pos) {
+            None => Err(self.err("unexpected end of input")),
+            Some(b'{') => self.object(depth),
+            Some(b'[') => self.array(depth),
+            Some(b'"') => self.string().map(Value::Str),
+            Some(b't') if self.eat(b"true") => Ok(Value::Bool(true)),
+            Some(b'f') if self.eat(b"false") => Ok(Value::Bool(false)),
+            Some(b'n') if self.eat(b"null") => Ok(Value::Null),
+            Some(b'-' | b'0'..=b'9') => self.number(),
+            Some(_) => Err(self.err("expected a value")),
+        }
+    }
+
+    fn object(&mut self, depth: usize) -> Result<Value, ParseError> {
+        self.pos += 1;
+        let mut fields: Vec<(String, Value)> = Vec::new();
+        self.skip_ws();
+        if self.eat(b"}") {
+            return Ok(Value::Obj(fields));
+        }
+        loop {
+            self.skip_ws();
+            if self.src.get(self.pos) != Some(&b'"') {
+                return Err(self.err("expected a string key"));
+            }
+            let key = self.string()?;
+            if fields.iter().any(|(k, _)| *k == key) {
+                return Err(self.err("duplicate key in object"));
+            }
+            self.skip_ws();
+            if !self.eat(b":") {
+                return Err(self.err("expected ':' after key"));
+            }
+            self.skip_ws();
+            let v = self.value(depth + 1)?;
+            fields.push((key, v));
+            self.skip_ws();
+            if self.eat(b",") {
+                continue;
+            }
+            if self.eat(b"}") {
+                return Ok(Value::Obj(fields));
+            }
+            return Err(self.err("expected ',' or '}'"));
+        }
+    }
+
+    fn array(&mut self, depth: usize) -> Result<Value, ParseError> {
+        self.pos += 1;
+        let mut items = Vec::new();
+        self.skip_ws();
+        if self.eat(b"]") {
+            return Ok(Value::Arr(items));
+        }
+        loop {
+            self.skip_ws();
+            items.push(self.value(depth + 1)?);
+            self.skip_ws();
+            if self.eat(b",") {
+                continue;
+            }
+            if self.eat(b"]") {
+                return Ok(Value::Arr(items));
+            }
+            return Err(self.err("expected ',' or ']'"));
+        }
+    }
+
+    fn hex4(&mut self) -> Result<u32, ParseError> {
+        let digits = self.src.get(self.pos..self.pos + 4).ok_or_else(|| self.err("bad \\u escape"))?;
+        let mut n = 0u32;
+        for &d in digits {
+            let v = (d as char).to_digit(16).ok_or_else(|| self.err("bad \\u escape"))?;
+            n = n * 16 + v;
+        }
+        self.pos += 4;
+        Ok(n)
+    }
+
+    fn string(&mut self) -> Result<String, ParseError> {
+        self.pos += 1;
+        let mut out = Vec::new();
+        loop {
+            let Some(&b) = self.src.get(self.pos) else {
+                return Err(self.err("unterminated string"));
+            };
+            self.pos += 1;
+            match b {
+                b'"' => break,
+                b'\\' => {
+                    let Some(&e) = self.src.get(self.pos) else {
+                        return Err(self.err("unterminated string"));
+                    };
+                    self.pos += 1;
+                    let c = match e {
+                        b'"' => '"',
+                        b'\\' => '\\',
+                        b'/' => '/',
+                        b'b' => '\u{8}',
+                        b'f' => '\u{c}',
+                        b'n' => '\n',
+                        b'r' => '\r',
+                        b't' => '\t',
+                        b'u' => {
+                            let hi = self.hex4()?;
+                            let code = if (0xD800..0xDC00).contains(&hi) {
+                                if !self.eat(b"\\u") {
+                                    return Err(self.err("lone surrogate in \\u escape"));
+                                }
+                                let lo = self.hex4()?;
+                                if !(0xDC00..0xE000).contains(&lo) {
+                                    return Err(self.err("lone surrogate in \\u escape"));
+                                }
+                                0x10000 + ((hi - 0xD800) << 10) + (lo - 0xDC00)
+                            } else {
+                                hi
+                            };
+                            char::from_u32(code).ok_or_else(|| self.err("lone surrogate in \\u escape"))?
+                        }
+                        _ => return Err(self.err("unknown escape in string")),
+                    };
+                    let mut buf = [0u8; 4];
+                    out.extend_from_slice(c.encode_utf8(&mut buf).as_bytes());
+                }
+                0..=0x1f => return Err(self.err("control character in string")),
+                _ => out.push(b),
+            }
+        }
+        // The input is &str, so bytes between quotes are valid UTF-8 unless a split escape
+        // produced nonsense, which the escape handling above rules out.
+        String::from_utf8(out).map_err(|_| self.err("invalid UTF-8 in string"))
+    }
+
+    fn number(&mut self) -> Result<Value, ParseError> {
+        let start = self.pos;
+        self.eat(b"-");
+        let int_start = self.pos;
+        while let Some(b'0'..=b'9') = self.src.get(self.pos) {
+            self.pos += 1;
+        }
+        let int_len = self.pos - int_start;
+        if int_len == 0 || (int_len > 1 && self.src[int_start] == b'0') {
+            return Err(self.err("malformed number"));
+        }
+        if self.eat(b".") {
+            let s = self.pos;
+            while let Some(b'0'..=b'9') = self.src.get(self.pos) {
+                self.pos += 1;
+            }
+            if s == self.pos {
+                return Err(self.err("malformed number"));
+            }
+        }
+        if let Some(b'e' | b'E') = self.src.get(self.pos) {
+            self.pos += 1;
+            if let Some(b'+' | b'-') = self.src.get(self.pos) {
+                self.pos += 1;
+            }
+            let s = self.pos;
+            while let Some(b'0'..=b'9') = self.src.get(self.pos) {
+                self.pos += 1;
+            }
+            if s == self.pos {
+                return Err(self.err("malformed number"));
+            }
+        }
+        let text = std::str::from_utf8(&self.src[start..self.pos]).unwrap_or("x");
+        match text.parse::<f64>() {
+            Ok(n) if n.is_finite() => Ok(Value::Num(n)),
+            _ => Err(self.err("number out of range")),
+        }
+    }
+}
+
+/// Writes `v` as compact JSON.
+pub fn to_string(v: &Value) -> String {
+    let mut out = String::new();
+    write(&mut out, v);
+    out
+}
+
+/// Appends `v` as compact JSON to `out`.
+pub fn write(out: &mut String, v: &Value) {
+    match v {
+        Value::Null => out.push_str("null"),
+        Value::Bool(b) => out.push_str(if *b { "true" } else { "false" }),
+        Value::Num(n) => write_num(out, *n),
+        Value::Str(s) => write_str(out, s),
+        Value::Arr(items) => {
+            out.push('[');
+            for (i, item) in items.iter().enumerate() {
+                if i > 0 {
+                    out.push(',');
+                }
+                write(out, item);
+            }
+            out.push(']');
+        }
+        Value::Obj(fields) => {
+            out.push('{');
+            for (i, (k, item)) in fields.iter().enumerate() {
+                if i > 0 {
+                    out.push(',');
+                }
+                write_str(out, k);
+                out.push(':');
+                write(out, item);
+            }
+            out.push('}');
+        }
+    }
+}
+
+/// Appends a JSON string literal, escaping quotes, backslashes and control characters.
+pub fn write_str(out: &mut String, s: &str) {
+    out.push('"');
+    for c in s.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            '\t' => out.push_str("\\t"),
+            c if (c as u32) < 0x20 => {
+                let _ = write!(out, "\\u{:04x}", c as u32);
+            }
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+}
+
+/// Appends a number without `core`'s float formatter.
+///
+/// Integers up to 2^53 print exactly; other values print with up to 6 decimals, trailing
+/// zeros trimmed, which is exact for prices and percentages. Non-finite values become `null`.
+///
+/// ```
+/// let mut s = String::new();
+/// nudge::engine::json::write_num(&mut s, 29.9);
+/// assert_eq!(s, "29.9");
+/// ```
+pub fn write_num(out: &mut String, n: f64) {
+    if !n.is_finite() {
+        out.push_str("null");
+        return;
+    }
+    if n < 0.0 {
+        out.push('-');
+    }
+    let a = n.abs();
+    const EXACT: f64 = 9_007_199_254_740_992.0;
+    if a >= EXACT {
+        // Beyond 2^53 only integers are representable anyway; print the integer part.
+        let _ = write!(out, "{}", a as u128);
+        return;
+    }
+    let scaled = (a * 1_000_000.0).round();
+    if scaled >= EXACT {
+        let _ = write!(out, "{}", a.round() as u64);
+        return;
+    }
+    let scaled = scaled as u64;
+    let (int, mut frac) = (scaled / 1_000_000, scaled % 1_000_000);
+    let _ = write!(out, "{int}");
+    if frac > 0 {
+        let mut width = 6;
+        while frac % 10 == 0 {
+            frac /= 10;
+            width -= 1;
+        }
+        let _ = write!(out, ".{frac:0width$}");
+    }
+}
+
+/// A number as a string, through [`write_num`].
+pub fn num_string(n: f64) -> String {
+    let mut s = String::new();
+    write_num(&mut s, n);
+    s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn round_trips_and_rejects() {
+        let doc = r#"{"a":"x\"y\u00e9\ud83d\ude00","b":[1,-2.5,1e3,null,false],"c":{}}"#;
+        let v = parse(doc).unwrap();
+        assert_eq!(parse(&to_string(&v)).unwrap(), v);
+        for bad in ["", "{", "[1,]", "01", "1.", "\"\\x\"", "{\"a\":1,\"a\":2}", "nul", "1 2"] {
+            assert!(parse(bad).is_err(), "{bad}");
+        }
+        let deep = "[".repeat(10_000);
+        assert_eq!(parse(&deep).unwrap_err().message, "nesting is deeper than 64 levels");
+    }
+
+    #[test]
+    fn numbers_print_without_float_formatting() {
+        for (n, s) in [(0.0, "0"), (3.0, "3"), (-0.25, "-0.25"), (1e15, "1000000000000000"), (0.1 + 0.2, "0.3")] {
+            assert_eq!(num_string(n), s);
+        }
+    }
+}

@@ -1,0 +1,363 @@
+//! Reading JSON documents into engine types with JSON-path errors.
+//!
+//! Every reader takes the value, its path (`campaigns[2].trigger.all[0].within`) and an
+//! [`Errors`] sink. Readers never stop at the first problem: they record it, return `None`
+//! for that part, and the caller decides what the whole item is worth. Unknown fields are
+//! errors with a "did you mean" suggestion, because a misspelt cap silently ignored is a
+//! campaign that spams shoppers.
+
+use super::json::{num_string, ParseError, Value};
+use super::Millis;
+
+/// How bad a finding is: errors reject the item, warnings keep it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Severity {
+    /// The campaign (or event) is rejected.
+    Error,
+    /// The campaign is kept; the author should still look (e.g. low text contrast).
+    Warning,
+}
+
+/// One finding, at a JSON path.
+///
+/// ```
+/// let loaded = nudge::engine::campaign::load(r#"{"schema":1,"campaigns":[{"id":"a","priorty":1}]}"#);
+/// let e = &loaded.errors[0];
+/// assert_eq!(e.path, "campaigns[0].priorty");
+/// assert_eq!(e.to_string(), r#"campaigns[0].priorty: unknown field "priorty", did you mean "priority"?"#);
+/// ```
+#[derive(Clone, Debug, PartialEq, thiserror::Error)]
+#[error("{path}: {kind}")]
+pub struct CampaignError {
+    /// JSON path of the offending value, `$` for the whole document.
+    pub path: String,
+    /// What is wrong.
+    pub kind: ErrorKind,
+    /// Error or warning.
+    pub severity: Severity,
+}
+
+/// What is wrong at a path.
+#[derive(Clone, Debug, PartialEq, thiserror::Error)]
+pub enum ErrorKind {
+    /// The document is not JSON at all.
+    #[error("{0}")]
+    Json(ParseError),
+    /// A value of the wrong kind or out of range.
+    #[error("expected {expected}, found {found}")]
+    Expected {
+        /// What would have been accepted.
+        expected: String,
+        /// What was there.
+        found: String,
+    },
+    /// A field the schema does not know.
+    #[error("unknown field \"{field}\"{}", suggestion.as_ref().map(|s| format!(", did you mean \"{s}\"?")).unwrap_or_default())]
+    Unknown {
+        /// The field as written.
+        field: String,
+        /// The closest known field, if one is close.
+        suggestion: Option<String>,
+    },
+    /// A required field is absent.
+    #[error("missing required field \"{0}\"")]
+    Missing(String),
+    /// A rule about the whole value, in words.
+    #[error("{0}")]
+    Invalid(String),
+}
+
+impl ErrorKind {
+    /// A stable short code for the kind, used by spec tests and the admin API.
+    pub fn code(&self) -> &'static str {
+        match self {
+            ErrorKind::Json(_) => "json",
+            ErrorKind::Expected { .. } => "expected",
+            ErrorKind::Unknown { .. } => "unknown",
+            ErrorKind::Missing(_) => "missing",
+            ErrorKind::Invalid(_) => "invalid",
+        }
+    }
+}
+
+/// The sink readers report into.
+#[derive(Debug, Default)]
+pub struct Errors {
+    /// Findings in the order they were met.
+    pub list: Vec<CampaignError>,
+}
+
+impl Errors {
+    /// Records an error.
+    pub fn push(&mut self, path: &str, kind: ErrorKind) {
+        self.list.push(CampaignError { path: path.to_string(), kind, severity: Severity::Error });
+    }
+
+    /// Records a warning.
+    pub fn warn(&mut self, path: &str, kind: ErrorKind) {
+        self.list.push(CampaignError { path: path.to_string(), kind, severity: Severity::Warning });
+    }
+
+    /// Records an "expected X, found <value>" error.
+    pub fn expected(&mut self, path: &str, expected: &str, found: &Value) {
+        self.push(path, ErrorKind::Expected { expected: expected.into(), found: found.preview() });
+    }
+
+    /// Number of errors (not warnings) so far: callers compare before and after reading.
+    pub fn error_count(&self) -> usize {
+        self.list.iter().filter(|e| e.severity == Severity::Error).count()
+    }
+}
+
+/// Joins a path and a field name.
+pub fn field(path: &str, key: &str) -> String {
+    if path.is_empty() || path == "$" {
+        key.to_string()
+    } else {
+        format!("{path}.{key}")
+    }
+}
+
+/// Joins a path and an index.
+pub fn index(path: &str, i: usize) -> String {
+    format!("{path}[{i}]")
+}
+
+/// An object being read: checks field names against `known` once, then hands out fields.
+pub struct Obj<'a> {
+    /// Path of the object itself.
+    pub path: String,
+    fields: &'a [(String, Value)],
+}
+
+impl<'a> Obj<'a> {
+    /// Opens `v` as an object whose allowed keys are `known`; reports a non-object and
+    /// every unknown key (with a suggestion). `None` only when `v` is not an object.
+    pub fn open(v: &'a Value, path: &str, known: &[&str], errs: &mut Errors) -> Option<Obj<'a>> {
+        let Value::Obj(fields) = v else {
+            errs.expected(path, "an object", v);
+            return None;
+        };
+        for (k, _) in fields {
+            if !known.contains(&k.as_str()) {
+                errs.push(
+                    &field(path, k),
+                    ErrorKind::Unknown { field: k.clone(), suggestion: suggest(k, known) },
+                );
+            }
+        }
+        Some(Obj { path: path.to_string(), fields })
+    }
+
+    /// The value at `key`, with its path.
+    pub fn get(&self, key: &str) -> Option<(&'a Value, String)> {
+        self.fields.iter().find(|(k, _)| k == key).map(|(_, v)| (v, field(&self.path, key)))
+    }
+
+    /// Like [`Obj::get`] but records a missing-field error.
+    pub fn req(&self, key: &str, errs: &mut Errors) -> Option<(&'a Value, String)> {
+        let got = self.get(key);
+        if got.is_none() {
+            errs.push(&self.path, ErrorKind::Missing(key.to_string()));
+        }
+        got
+    }
+
+    /// The single key of a one-key object (the shape of every rule), if it has exactly one.
+    pub fn only(&self) -> Option<(&'a str, &'a Value)> {
+        match self.fields {
+            [(k, v)] => Some((k.as_str(), v)),
+            _ => None,
+        }
+    }
+
+    /// The raw fields.
+    pub fn fields(&self) -> &'a [(String, Value)] {
+        self.fields
+    }
+
+    /// An optional string field.
+    pub fn str(&self, key: &str, errs: &mut Errors) -> Option<String> {
+        let (v, p) = self.get(key)?;
+        read_str(v, &p, errs)
+    }
+
+    /// An optional non-negative number field.
+    pub fn num(&self, key: &str, errs: &mut Errors) -> Option<f64> {
+        let (v, p) = self.get(key)?;
+        read_num(v, &p, 0.0, f64::MAX, errs)
+    }
+
+    /// An optional whole-number field within `[0, max]`.
+    pub fn count(&self, key: &str, max: u32, errs: &mut Errors) -> Option<u32> {
+        let (v, p) = self.get(key)?;
+        read_count(v, &p, max, errs)
+    }
+
+    /// An optional duration field.
+    pub fn duration(&self, key: &str, errs: &mut Errors) -> Option<Millis> {
+        let (v, p) = self.get(key)?;
+        read_duration(v, &p, errs)
+    }
+
+    /// An optional boolean field.
+    pub fn bool(&self, key: &str, errs: &mut Errors) -> Option<bool> {
+        let (v, p) = self.get(key)?;
+        match v {
+            Value::Bool(b) => Some(*b),
+            other => {
+                errs.expected(&p, "true or false", other);
+                None
+            }
+        }
+    }
+}
+
+/// A non-empty string of at most 2,000 characters.
+pub fn read_str(v: &Value, path: &str, errs: &mut Errors) -> Option<String> {
+    match v {
+        Value::Str(s) if !s.is_empty() && s.chars().count() <= 2_000 => Some(s.clone()),
+        Value::Str(s) if s.is_empty() => {
+            errs.push(path, ErrorKind::Invalid("must not be empty".into()));
+            None
+        }
+        Value::Str(_) => {
+            errs.push(path, ErrorKind::Invalid("is longer than 2000 characters".into()));
+            None
+        }
+        other => {
+            errs.expected(path, "a string", other);
+            None
+        }
+    }
+}
+
+/// One of a fixed set of strings.
+pub fn read_enum<'k>(v: &Value, path: &str, allowed: &[&'k str], errs: &mut Errors) -> Option<&'k str> {
+    if let Some(hit) = v.as_str().and_then(|s| allowed.iter().find(|a| **a == s)) {
+        return Some(hit);
+    }
+    let expected = format!("one of {}", allowed.iter().map(|a| format!("\"{a}\"")).collect::<Vec<_>>().join(", "));
+    errs.expected(path, &expected, v);
+    None
+}
+
+/// A finite number within `[min, max]`.
+pub fn read_num(v: &Value, path: &str, min: f64, max: f64, errs: &mut Errors) -> Option<f64> {
+    match v {
+        Value::Num(n) if *n >= min && *n <= max => Some(*n),
+        Value::Num(_) => {
+            let expected = if max == f64::MAX {
+                format!("a number ≥ {}", num_string(min))
+            } else {
+                format!("a number from {} to {}", num_string(min), num_string(max))
+            };
+            errs.expected(path, &expected, v);
+            None
+        }
+        other => {
+            errs.expected(path, "a number", other);
+            None
+        }
+    }
+}
+
+/// A whole number within `[0, max]`.
+pub fn read_count(v: &Value, path: &str, max: u32, errs: &mut Errors) -> Option<u32> {
+    match v {
+        Value::Num(n) if n.fract() == 0.0 && *n >= 0.0 && *n <= f64::from(max) => Some(*n as u32),
+        other => {
+            errs.expected(path, &format!("a whole number from 0 to {max}"), other);
+            None
+        }
+    }
+}
+
+/// A duration: milliseconds as a number, or a string like `"90s"`, `"30m"`, `"2h"`, `"7d"`.
+///
+/// ```
+/// use nudge::engine::{schema::{parse_duration}, Millis};
+/// assert_eq!(parse_duration("90s"), Some(Millis(90_000)));
+/// assert_eq!(parse_duration("-5m"), None);
+/// ```
+pub fn read_duration(v: &Value, path: &str, errs: &mut Errors) -> Option<Millis> {
+    let got = match v {
+        Value::Num(n) if n.fract() == 0.0 && *n >= 0.0 && *n <= 1e15 => Some(Millis(*n as u64)),
+        Value::Str(s) => parse_duration(s),
+        _ => None,
+    };
+    if got.is_none() {
+        errs.expected(path, "a duration like \"30s\", \"15m\", \"2h\", \"7d\" or milliseconds ≥ 0", v);
+    }
+    got
+}
+
+/// Parses `"<digits><unit>"` with unit `ms`, `s`, `m`, `h` or `d`.
+pub fn parse_duration(s: &str) -> Option<Millis> {
+    let split = s.find(|c: char| !c.is_ascii_digit())?;
+    let (digits, unit) = s.split_at(split);
+    let n: u64 = digits.parse().ok()?;
+    let scale = match unit {
+        "ms" => 1,
+        "s" => 1_000,
+        "m" => 60_000,
+        "h" => 3_600_000,
+        "d" => 86_400_000,
+        _ => return None,
+    };
+    n.checked_mul(scale).filter(|ms| *ms <= 1_000_000_000_000_000).map(Millis)
+}
+
+/// A list of strings (each non-empty).
+pub fn read_str_list(v: &Value, path: &str, errs: &mut Errors) -> Option<Vec<String>> {
+    let Value::Arr(items) = v else {
+        errs.expected(path, "an array of strings", v);
+        return None;
+    };
+    let before = errs.error_count();
+    let out: Vec<String> =
+        items.iter().enumerate().filter_map(|(i, s)| read_str(s, &index(path, i), errs)).collect();
+    (errs.error_count() == before).then_some(out)
+}
+
+/// The closest of `known` to `word`, if it is close enough to be a likely typo.
+///
+/// ```
+/// assert_eq!(nudge::engine::schema::suggest("wihtin", &["within", "event"]), Some("within".into()));
+/// assert_eq!(nudge::engine::schema::suggest("colour", &["id"]), None);
+/// ```
+pub fn suggest(word: &str, known: &[&str]) -> Option<String> {
+    let limit = (word.chars().count() / 3).clamp(1, 3);
+    known
+        .iter()
+        .map(|k| (edit_distance(&word.to_lowercase(), k), *k))
+        .filter(|(d, _)| *d <= limit)
+        .min_by_key(|(d, _)| *d)
+        .map(|(_, k)| k.to_string())
+}
+
+/// Damerau-Levenshtein distance (with adjacent transpositions), so "wihtin" is one edit away.
+fn edit_distance(a: &str, b: &str) -> usize {
+    let a: Vec<char> = a.chars().collect();
+    let b: Vec<char> = b.chars().collect();
+    let w = b.len() + 1;
+    let mut d = vec![0usize; (a.len() + 1) * w];
+    for i in 0..=a.len() {
+        for j in 0..=b.len() {
+            d[i * w + j] = if i == 0 {
+                j
+            } else if j == 0 {
+                i
+            } else {
+                let cost = usize::from(a[i - 1] != b[j - 1]);
+                let mut best =
+                    (d[(i - 1) * w + j] + 1).min(d[i * w + j - 1] + 1).min(d[(i - 1) * w + j - 1] + cost);
+                if i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] {
+                    best = best.min(d[(i - 2) * w + j - 2] + 1);
+                }
+                best
+            };
+        }
+    }
+    d[a.len() * w + b.len()]
+}
