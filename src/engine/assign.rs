@@ -89,5 +89,9 @@ pub fn assign_variant(u: f64, control: f64, variants: &[(String, f64)]) -> Arm {
             return Arm::Variant(id.clone());
         }
     }
-    variants.iter().rev().find(|(_, w)| *w > 0.0).map_or(Arm::Control, |(id, _)| Arm::Variant(id.clone()))
+    variants
+        .iter()
+        .rev()
+        .find(|(_, w)| *w > 0.0)
+        .map_or(Arm::Control, |(id, _)| Arm::Variant(id.clone()))
 }

@@ -9,7 +9,9 @@ use super::content::{read_content, Content};
 use super::json::{self, Value};
 use super::rule::{EventMatch, Rule, RuleReader, TrackSpec};
 use super::schedule::{read_schedule, Schedule};
-use super::schema::{field, index, read_enum, read_num, read_str, CampaignError, ErrorKind, Errors, Obj, Severity};
+use super::schema::{
+    field, index, read_enum, read_num, read_str, CampaignError, ErrorKind, Errors, Obj, Severity,
+};
 use super::Millis;
 
 /// The schema version this engine reads.
@@ -185,8 +187,20 @@ impl Loaded {
 
 const ROOT_KEYS: &[&str] = &["schema", "campaigns", "budget"];
 const CAMPAIGN_KEYS: &[&str] = &[
-    "id", "name", "status", "priority", "placement", "content", "trigger", "audience", "caps", "schedule",
-    "variants", "control", "salt", "goal",
+    "id",
+    "name",
+    "status",
+    "priority",
+    "placement",
+    "content",
+    "trigger",
+    "audience",
+    "caps",
+    "schedule",
+    "variants",
+    "control",
+    "salt",
+    "goal",
 ];
 
 /// Loads a campaign set from JSON text.
@@ -206,7 +220,11 @@ pub fn load(text: &str) -> Loaded {
         Ok(v) => load_value(&v),
         Err(e) => Loaded {
             set: CampaignSet::default(),
-            errors: vec![CampaignError { path: "$".into(), kind: ErrorKind::Json(e), severity: Severity::Error }],
+            errors: vec![CampaignError {
+                path: "$".into(),
+                kind: ErrorKind::Json(e),
+                severity: Severity::Error,
+            }],
         },
     }
 }
@@ -235,7 +253,10 @@ pub fn load_value(v: &Value) -> Loaded {
         None => &[],
     };
     if items.len() > MAX_CAMPAIGNS {
-        errs.push("campaigns", ErrorKind::Invalid(format!("at most {MAX_CAMPAIGNS} campaigns; the rest are ignored")));
+        errs.push(
+            "campaigns",
+            ErrorKind::Invalid(format!("at most {MAX_CAMPAIGNS} campaigns; the rest are ignored")),
+        );
     }
     let mut reader = RuleReader { errs: &mut errs, tracks: Vec::new() };
     for (i, item) in items.iter().enumerate().take(MAX_CAMPAIGNS) {
@@ -247,7 +268,10 @@ pub fn load_value(v: &Value) -> Loaded {
         match campaign {
             Some(c) if !bad => {
                 if set.campaigns.iter().any(|o| o.id == c.id) {
-                    reader.errs.push(&field(&path, "id"), ErrorKind::Invalid(format!("duplicate campaign id \"{}\"", c.id)));
+                    reader.errs.push(
+                        &field(&path, "id"),
+                        ErrorKind::Invalid(format!("duplicate campaign id \"{}\"", c.id)),
+                    );
                     reader.tracks.truncate(tracks_before);
                 } else {
                     set.campaigns.push(c);
@@ -277,15 +301,23 @@ fn read_placement(v: &Value, path: &str, errs: &mut Errors) -> Option<Placement>
     let before = errs.error_count();
     let placement = if kind == "bar" {
         if let Some((_, p)) = o.get("overlay") {
-            errs.push(&p, ErrorKind::Invalid("\"overlay\" is for modals; bars use \"mode\"".into()));
+            errs.push(
+                &p,
+                ErrorKind::Invalid("\"overlay\" is for modals; bars use \"mode\"".into()),
+            );
         }
-        let top = o.get("position").and_then(|(v, p)| read_enum(v, &p, &["top", "bottom"], errs)) != Some("bottom");
-        let push = o.get("mode").and_then(|(v, p)| read_enum(v, &p, &["push", "overlay"], errs)) != Some("overlay");
+        let top = o.get("position").and_then(|(v, p)| read_enum(v, &p, &["top", "bottom"], errs))
+            != Some("bottom");
+        let push = o.get("mode").and_then(|(v, p)| read_enum(v, &p, &["push", "overlay"], errs))
+            != Some("overlay");
         Placement::Bar { top, push }
     } else {
         for key in ["position", "mode"] {
             if let Some((_, p)) = o.get(key) {
-                errs.push(&p, ErrorKind::Invalid(format!("\"{key}\" is for bars; modals use \"overlay\"")));
+                errs.push(
+                    &p,
+                    ErrorKind::Invalid(format!("\"{key}\" is for bars; modals use \"overlay\"")),
+                );
             }
         }
         Placement::Modal { overlay: o.bool("overlay", errs).unwrap_or(false) }
@@ -316,12 +348,14 @@ fn read_campaign(v: &Value, path: &str, reader: &mut RuleReader<'_>) -> Option<C
     let name = o.str("name", reader.errs);
     let status = match o.get("status") {
         None => Status::Active,
-        Some((v, p)) => match read_enum(v, &p, &["draft", "active", "paused", "archived"], reader.errs) {
-            Some("draft") => Status::Draft,
-            Some("paused") => Status::Paused,
-            Some("archived") => Status::Archived,
-            _ => Status::Active,
-        },
+        Some((v, p)) => {
+            match read_enum(v, &p, &["draft", "active", "paused", "archived"], reader.errs) {
+                Some("draft") => Status::Draft,
+                Some("paused") => Status::Paused,
+                Some("archived") => Status::Archived,
+                _ => Status::Active,
+            }
+        }
     };
     let priority = o.get("priority").map_or(Some(0), |(v, p)| match v {
         Value::Num(n) if n.fract() == 0.0 && n.abs() <= 1_000_000.0 => Some(*n as i32),
@@ -330,26 +364,35 @@ fn read_campaign(v: &Value, path: &str, reader: &mut RuleReader<'_>) -> Option<C
             None
         }
     });
-    let placement = o.req("placement", reader.errs).and_then(|(v, p)| read_placement(v, &p, reader.errs));
+    let placement =
+        o.req("placement", reader.errs).and_then(|(v, p)| read_placement(v, &p, reader.errs));
     let content_v = o.req("content", reader.errs);
     let content = content_v.as_ref().and_then(|(v, p)| read_content(v, p, reader.errs));
     let trigger = o.req("trigger", reader.errs).and_then(|(v, p)| reader.rule(v, &p));
     let audience = o.get("audience").and_then(|(v, p)| reader.rule(v, &p));
     let caps = o.get("caps").map_or(Some(Caps::default()), |(v, p)| read_caps(v, &p, reader.errs));
-    let schedule = o.get("schedule").map_or(Some(Schedule::default()), |(v, p)| read_schedule(v, &p, reader.errs));
-    let control = o.get("control").map_or(Some(0.0), |(v, p)| read_num(v, &p, 0.0, 0.99, reader.errs));
+    let schedule = o
+        .get("schedule")
+        .map_or(Some(Schedule::default()), |(v, p)| read_schedule(v, &p, reader.errs));
+    let control =
+        o.get("control").map_or(Some(0.0), |(v, p)| read_num(v, &p, 0.0, 0.99, reader.errs));
     let salt = o.str("salt", reader.errs).unwrap_or_default();
     let goal = o.get("goal").and_then(|(v, p)| {
         let g = Obj::open(v, &p, &["event", "within"], reader.errs)?;
         let event = g.req("event", reader.errs).and_then(|(v, ep)| reader.event_match(v, &ep));
         let within = g.duration("within", reader.errs).unwrap_or(Millis(7 * Millis::DAY.0));
         if within == Millis(0) {
-            reader.errs.push(&field(&p, "within"), ErrorKind::Invalid("an attribution window must be longer than 0".into()));
+            reader.errs.push(
+                &field(&p, "within"),
+                ErrorKind::Invalid("an attribution window must be longer than 0".into()),
+            );
         }
         Some(Goal { event: event?, within })
     });
     let variants = match (o.get("variants"), &content, content_v) {
-        (None, Some(c), _) => Some(vec![Variant { id: "default".into(), weight: 1.0, content: c.clone() }]),
+        (None, Some(c), _) => {
+            Some(vec![Variant { id: "default".into(), weight: 1.0, content: c.clone() }])
+        }
         (Some((v, p)), Some(_), Some((base, _))) => read_variants(v, &p, base, reader.errs),
         _ => None,
     };
@@ -380,7 +423,10 @@ fn read_variants(v: &Value, path: &str, base: &Value, errs: &mut Errors) -> Opti
         return None;
     };
     if items.is_empty() {
-        errs.push(path, ErrorKind::Invalid("needs at least one variant (or leave \"variants\" out)".into()));
+        errs.push(
+            path,
+            ErrorKind::Invalid("needs at least one variant (or leave \"variants\" out)".into()),
+        );
         return None;
     }
     let before = errs.error_count();
@@ -391,15 +437,23 @@ fn read_variants(v: &Value, path: &str, base: &Value, errs: &mut Errors) -> Opti
         let id = o.req("id", errs).and_then(|(v, ip)| read_id(v, &ip, errs));
         if let Some(id) = &id {
             if id == "control" {
-                errs.push(&field(&p, "id"), ErrorKind::Invalid("\"control\" is reserved for the hold-out".into()));
+                errs.push(
+                    &field(&p, "id"),
+                    ErrorKind::Invalid("\"control\" is reserved for the hold-out".into()),
+                );
             } else if out.iter().any(|x| x.id == *id) {
-                errs.push(&field(&p, "id"), ErrorKind::Invalid(format!("duplicate variant id \"{id}\"")));
+                errs.push(
+                    &field(&p, "id"),
+                    ErrorKind::Invalid(format!("duplicate variant id \"{id}\"")),
+                );
             }
         }
         let weight = o.get("weight").map_or(Some(1.0), |(v, wp)| read_num(v, &wp, 0.0, 1e6, errs));
         let content = match o.get("content") {
             None => read_content(base, &field(&p, "content"), &mut Errors::default()),
-            Some((c, cp)) if matches!(c, Value::Obj(_)) => read_content(&merged(base, c), &cp, errs),
+            Some((c, cp)) if matches!(c, Value::Obj(_)) => {
+                read_content(&merged(base, c), &cp, errs)
+            }
             Some((c, cp)) => {
                 errs.expected(&cp, "an object of content overrides", c);
                 None

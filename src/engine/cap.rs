@@ -212,7 +212,10 @@ impl Budget {
             return Err(Limit::PerSession);
         }
         let since = now.minus(Millis::DAY);
-        if self.per_day.is_some_and(|n| ledger.shown.iter().filter(|t| **t > since).count() >= n as usize) {
+        if self
+            .per_day
+            .is_some_and(|n| ledger.shown.iter().filter(|t| **t > since).count() >= n as usize)
+        {
             return Err(Limit::PerDay);
         }
         if let (Some(gap), Some(last)) = (self.min_gap, ledger.shown.last()) {
@@ -335,7 +338,15 @@ fn windowed(o: &Obj<'_>, key: &str, errs: &mut Errors) -> Option<u32> {
 
 /// Reads a caps object; absent fields are off (the defaults apply only when `caps` is absent).
 pub fn read_caps(v: &Value, path: &str, errs: &mut Errors) -> Option<Caps> {
-    const KEYS: &[&str] = &["per_session", "per_day", "per_days", "ever", "min_gap", "after_dismiss", "after_convert"];
+    const KEYS: &[&str] = &[
+        "per_session",
+        "per_day",
+        "per_days",
+        "ever",
+        "min_gap",
+        "after_dismiss",
+        "after_convert",
+    ];
     let o = Obj::open(v, path, KEYS, errs)?;
     let before = errs.error_count();
     let per_days = o.get("per_days").and_then(|(v, p)| {

@@ -25,7 +25,9 @@ impl Text {
     pub fn pick(&self, lang: &str) -> &str {
         let lang = lang.to_ascii_lowercase();
         let primary = lang.split('-').next().unwrap_or_default();
-        let find = |l: &str| self.0.iter().find(|(k, _)| k.eq_ignore_ascii_case(l)).map(|(_, t)| t.as_str());
+        let find = |l: &str| {
+            self.0.iter().find(|(k, _)| k.eq_ignore_ascii_case(l)).map(|(_, t)| t.as_str())
+        };
         find(&lang)
             .or_else(|| find(primary))
             .or_else(|| find(""))
@@ -114,7 +116,11 @@ impl Rgb {
     fn luminance(self) -> f64 {
         let lin = |c: u8| {
             let c = f64::from(c) / 255.0;
-            if c <= 0.039_28 { c / 12.92 } else { ((c + 0.055) / 1.055).powf(2.4) }
+            if c <= 0.039_28 {
+                c / 12.92
+            } else {
+                ((c + 0.055) / 1.055).powf(2.4)
+            }
         };
         0.2126 * lin(self.0) + 0.7152 * lin(self.1) + 0.0722 * lin(self.2)
     }
@@ -240,9 +246,16 @@ pub fn read_text(v: &Value, path: &str, errs: &mut Errors) -> Option<Text> {
             for (lang, t) in fields {
                 let p = field(path, lang);
                 let ok_lang = lang.len() <= 16
-                    && lang.split('-').all(|part| !part.is_empty() && part.chars().all(|c| c.is_ascii_alphanumeric()));
+                    && lang.split('-').all(|part| {
+                        !part.is_empty() && part.chars().all(|c| c.is_ascii_alphanumeric())
+                    });
                 if !ok_lang {
-                    errs.push(&p, ErrorKind::Invalid(format!("\"{lang}\" is not a language tag like \"en\" or \"ko-KR\"")));
+                    errs.push(
+                        &p,
+                        ErrorKind::Invalid(format!(
+                            "\"{lang}\" is not a language tag like \"en\" or \"ko-KR\""
+                        )),
+                    );
                     continue;
                 }
                 if let Some(s) = read_str(t, &p, errs) {
@@ -315,19 +328,27 @@ pub fn read_content(v: &Value, path: &str, errs: &mut Errors) -> Option<Content>
             },
             (None, None) => Some(CtaAction::Close),
             (Some(_), Some(_)) => {
-                errs.push(&p, ErrorKind::Invalid("give either \"url\" or \"action\", not both".into()));
+                errs.push(
+                    &p,
+                    ErrorKind::Invalid("give either \"url\" or \"action\", not both".into()),
+                );
                 None
             }
         };
         Some(Cta { label: label?, action: action? })
     });
     if let (Some(Cta { action: CtaAction::Copy, .. }), None) = (&cta, &coupon) {
-        errs.push(&field(path, "cta.action"), ErrorKind::Invalid("\"copy\" needs a coupon code".into()));
+        errs.push(
+            &field(path, "cta.action"),
+            ErrorKind::Invalid("\"copy\" needs a coupon code".into()),
+        );
     }
     let countdown = o.get("countdown").and_then(|(v, p)| {
         let c = Obj::open(v, &p, &["until", "minutes"], errs)?;
         match (c.get("until"), c.get("minutes")) {
-            (Some((Value::Num(t), _)), None) if *t > 0.0 && t.fract() == 0.0 => Some(Countdown::Until(Millis(*t as u64))),
+            (Some((Value::Num(t), _)), None) if *t > 0.0 && t.fract() == 0.0 => {
+                Some(Countdown::Until(Millis(*t as u64)))
+            }
             (Some((t, tp)), None) => {
                 errs.expected(&tp, "a timestamp in milliseconds", t);
                 None
@@ -340,7 +361,10 @@ pub fn read_content(v: &Value, path: &str, errs: &mut Errors) -> Option<Content>
                 m => Some(Countdown::After(Millis(u64::from(m) * 60_000))),
             },
             _ => {
-                errs.push(&p, ErrorKind::Invalid("give exactly one of \"until\" or \"minutes\"".into()));
+                errs.push(
+                    &p,
+                    ErrorKind::Invalid("give exactly one of \"until\" or \"minutes\"".into()),
+                );
                 None
             }
         }
@@ -366,7 +390,12 @@ pub fn read_content(v: &Value, path: &str, errs: &mut Errors) -> Option<Content>
 }
 
 fn read_theme(v: &Value, path: &str, errs: &mut Errors) -> Option<Theme> {
-    let o = Obj::open(v, path, &["background", "text", "accent", "accent_text", "radius", "font"], errs)?;
+    let o = Obj::open(
+        v,
+        path,
+        &["background", "text", "accent", "accent_text", "radius", "font"],
+        errs,
+    )?;
     let d = Theme::default();
     let t = Theme {
         background: read_colour(&o, "background", d.background, errs),
@@ -381,7 +410,8 @@ fn read_theme(v: &Value, path: &str, errs: &mut Errors) -> Option<Theme> {
             errs.expected(&field(path, "font"), "a font-family list", &Value::Str(f.clone()));
         }
     }
-    for (fg, bg, key) in [(t.text, t.background, "text"), (t.accent_text, t.accent, "accent_text")] {
+    for (fg, bg, key) in [(t.text, t.background, "text"), (t.accent_text, t.accent, "accent_text")]
+    {
         let ratio = contrast(fg, bg);
         if ratio < 4.5 {
             errs.warn(

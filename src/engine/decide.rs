@@ -156,7 +156,13 @@ pub struct Outcome {
 /// assert_eq!(out.shows[0].campaign, "hi");
 /// assert_eq!(out.events[0].name, "Campaign Shown");
 /// ```
-pub fn decide(state: &mut State, set: &CampaignSet, event: &Event, now: Millis, explain: bool) -> Outcome {
+pub fn decide(
+    state: &mut State,
+    set: &CampaignSet,
+    event: &Event,
+    now: Millis,
+    explain: bool,
+) -> Outcome {
     let mut out = Outcome::default();
     state.profile.record(event, &set.tracks);
     if event.name == names::PAGE_VIEWED {
@@ -203,7 +209,8 @@ fn convert(state: &mut State, set: &CampaignSet, e: &Event, out: &mut Outcome) {
         log.converted = Some(e.ts);
         let arm = log.arm.as_ref().map_or("default", Arm::name);
         let id = format!("{}:{}:converted", e.id, c.id);
-        let mut conv = lifecycle(names::CAMPAIGN_CONVERTED, id, e.ts, &c.id, Some(arm)).with_prop("goal", Value::Str(e.name.clone()));
+        let mut conv = lifecycle(names::CAMPAIGN_CONVERTED, id, e.ts, &c.id, Some(arm))
+            .with_prop("goal", Value::Str(e.name.clone()));
         if let Some(v) = e.num("value").or(e.num("revenue")) {
             conv = conv.with_prop("value", Value::Num(v));
         }
@@ -211,25 +218,58 @@ fn convert(state: &mut State, set: &CampaignSet, e: &Event, out: &mut Outcome) {
     }
 }
 
-fn eligible(c: &Campaign, state: &State, cx: &Ctx<'_>, page_view: u64) -> Result<(), Verdict> {
-    if c.status != Status::Active {
-        return Err(Verdict::Status);
-    }
-    c.schedule.check(cx.now).map_err(Verdict::Schedule)?;
-    if state.this_page.0 == page_view && state.this_page.1.iter().any(|x| *x == c.id) {
-        return Err(Verdict::ThisPage);
-    }
-    c.trigger.check(cx).map_err(|r| Verdict::Trigger(r.path.clone()))?;
-    if let Some(a) = &c.audience {
-        a.check(cx).map_err(|r| Verdict::Audience(r.path.clone()))?;
-    }
-    let session = state.profile.sessions;
-    c.caps
-        .check(state.ledger.campaigns.get(&c.id), session, cx.now)
-        .map_err(|l| Verdict::Cap(format!("{}.caps.{}", c.path, l.field())))
+/// Why a campaign is not eligible, without allocating (reasons are built only on request).
+enum Why<'a> {
+    Status,
+    Schedule(Closed),
+    ThisPage,
+    Trigger(&'a str),
+    Audience(&'a str),
+    Cap(Limit),
 }
 
-fn choose(state: &mut State, set: &CampaignSet, event: Option<&Event>, now: Millis, explain: bool, out: &mut Outcome) {
+impl Why<'_> {
+    fn verdict(self, c: &Campaign) -> Verdict {
+        match self {
+            Why::Status => Verdict::Status,
+            Why::Schedule(s) => Verdict::Schedule(s),
+            Why::ThisPage => Verdict::ThisPage,
+            Why::Trigger(p) => Verdict::Trigger(p.to_string()),
+            Why::Audience(p) => Verdict::Audience(p.to_string()),
+            Why::Cap(l) => Verdict::Cap(format!("{}.caps.{}", c.path, l.field())),
+        }
+    }
+}
+
+fn eligible<'c>(
+    c: &'c Campaign,
+    state: &State,
+    cx: &Ctx<'_>,
+    page_view: u64,
+) -> Result<(), Why<'c>> {
+    if c.status != Status::Active {
+        return Err(Why::Status);
+    }
+    c.schedule.check(cx.now).map_err(Why::Schedule)?;
+    if state.this_page.0 == page_view && state.this_page.1.contains(&c.id) {
+        return Err(Why::ThisPage);
+    }
+    c.trigger.check(cx).map_err(|r| Why::Trigger(&r.path))?;
+    if let Some(a) = &c.audience {
+        a.check(cx).map_err(|r| Why::Audience(&r.path))?;
+    }
+    let session = state.profile.sessions;
+    c.caps.check(state.ledger.campaigns.get(&c.id), session, cx.now).map_err(Why::Cap)
+}
+
+fn choose(
+    state: &mut State,
+    set: &CampaignSet,
+    event: Option<&Event>,
+    now: Millis,
+    explain: bool,
+    out: &mut Outcome,
+) {
     let page_view = state.profile.page.view;
     if state.this_page.0 != page_view {
         state.this_page = (page_view, Vec::new());
@@ -238,7 +278,10 @@ fn choose(state: &mut State, set: &CampaignSet, event: Option<&Event>, now: Mill
         // Opted out: nothing is shown, and explain says why for each campaign.
         if explain {
             for c in &set.campaigns {
-                out.reasons.push(Reason { campaign: c.id.clone(), verdict: Verdict::Audience("consent".into()) });
+                out.reasons.push(Reason {
+                    campaign: c.id.clone(),
+                    verdict: Verdict::Audience("consent".into()),
+                });
             }
         }
         return;
@@ -250,16 +293,21 @@ fn choose(state: &mut State, set: &CampaignSet, event: Option<&Event>, now: Mill
         // A tick only re-evaluates campaigns whose rules can change with time alone.
         if event.is_none() && !c.timed {
             if explain {
-                out.reasons.push(Reason { campaign: c.id.clone(), verdict: Verdict::Trigger(c.trigger.path.clone()) });
+                out.reasons.push(Reason {
+                    campaign: c.id.clone(),
+                    verdict: Verdict::Trigger(c.trigger.path.clone()),
+                });
             }
             continue;
         }
         let cx = Ctx { profile: &state.profile, event, now, consent: state.consent };
         let verdict = match eligible(c, state, &cx, page_view) {
-            Err(v) => Some(v),
+            Err(why) => explain.then(|| why.verdict(c)),
             Ok(()) => {
                 let slot = c.placement.slot();
-                if let Some((_, by)) = state.on_screen.iter().chain(taken.iter()).find(|(s, _)| *s == slot) {
+                if let Some((_, by)) =
+                    state.on_screen.iter().chain(taken.iter()).find(|(s, _)| *s == slot)
+                {
                     Some(if state.on_screen.iter().any(|(s, _)| *s == slot) {
                         Verdict::SlotBusy(by.clone())
                     } else {
@@ -304,11 +352,13 @@ fn choose(state: &mut State, set: &CampaignSet, event: Option<&Event>, now: Mill
         let variant = arm.name().to_string();
         let slot = c.placement.slot();
         state.on_screen.push((slot, c.id.clone()));
-        let countdown_ends = c.variant(&variant).and_then(|v| v.content.countdown).map(|cd| cd.ends_at(first_shown));
+        let countdown_ends =
+            c.variant(&variant).and_then(|v| v.content.countdown).map(|cd| cd.ends_at(first_shown));
         let id = format!("{base}:{}:shown", c.id);
         out.events.push(lifecycle(names::CAMPAIGN_SHOWN, id, now, &c.id, Some(&variant)));
         if explain {
-            out.reasons.push(Reason { campaign: c.id.clone(), verdict: Verdict::Shown(variant.clone()) });
+            out.reasons
+                .push(Reason { campaign: c.id.clone(), verdict: Verdict::Shown(variant.clone()) });
         }
         out.shows.push(Show { campaign: c.id.clone(), variant, slot, countdown_ends });
     }
@@ -321,7 +371,8 @@ fn arm_for(state: &State, c: &Campaign) -> Arm {
         Some(Arm::Control) => Arm::Control,
         Some(Arm::Variant(v)) if c.variant(&v).is_some() => Arm::Variant(v),
         _ => {
-            let weights: Vec<(String, f64)> = c.variants.iter().map(|v| (v.id.clone(), v.weight)).collect();
+            let weights: Vec<(String, f64)> =
+                c.variants.iter().map(|v| (v.id.clone(), v.weight)).collect();
             assign_variant(unit(&state.profile.anon_id, &c.id, &c.salt), c.control, &weights)
         }
     }

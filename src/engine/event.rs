@@ -152,7 +152,8 @@ impl Event {
     /// Reads an event from JSON, e.g.
     /// `{"id":"e1","name":"Product Viewed","ts":1700000000000,"props":{…},"page":{…}}`.
     pub fn read(v: &Value, path: &str, errs: &mut Errors) -> Option<Event> {
-        const KNOWN: &[&str] = &["id", "name", "ts", "props", "page", "anon_id", "session", "sent_at"];
+        const KNOWN: &[&str] =
+            &["id", "name", "ts", "props", "page", "anon_id", "session", "sent_at"];
         let o = Obj::open(v, path, KNOWN, errs)?;
         let before = errs.error_count();
         let id = o.req("id", errs).and_then(|(v, p)| read_str(v, &p, errs));
@@ -246,7 +247,8 @@ fn any_str(v: &Value, path: &str, errs: &mut Errors) -> String {
 
 /// Reads a page context object.
 pub fn read_page(v: &Value, path: &str, errs: &mut Errors) -> Option<PageContext> {
-    const KNOWN: &[&str] = &["url", "path", "referrer", "title", "utm", "device", "language", "type"];
+    const KNOWN: &[&str] =
+        &["url", "path", "referrer", "title", "utm", "device", "language", "type"];
     let o = Obj::open(v, path, KNOWN, errs)?;
     let mut page = PageContext::default();
     for (k, v) in o.fields() {
@@ -274,7 +276,11 @@ pub fn read_page(v: &Value, path: &str, errs: &mut Errors) -> Option<PageContext
                     let mut get = |key: &str| {
                         u.get(key).map(|(v, p)| any_str(v, &p, errs)).filter(|s| !s.is_empty())
                     };
-                    page.utm = Utm { source: get("source"), medium: get("medium"), campaign: get("campaign") };
+                    page.utm = Utm {
+                        source: get("source"),
+                        medium: get("medium"),
+                        campaign: get("campaign"),
+                    };
                 }
             }
             _ => {}
@@ -297,11 +303,21 @@ pub fn path_of(url: &str) -> String {
     };
     let end = rest.find(['?', '#']).unwrap_or(rest.len());
     let p = &rest[..end];
-    if p.is_empty() { "/".into() } else { p.into() }
+    if p.is_empty() {
+        "/".into()
+    } else {
+        p.into()
+    }
 }
 
 /// Builds a lifecycle event (`Campaign Shown`, …) about `campaign_id`.
-pub fn lifecycle(name: &str, id: String, ts: Millis, campaign_id: &str, variant: Option<&str>) -> Event {
+pub fn lifecycle(
+    name: &str,
+    id: String,
+    ts: Millis,
+    campaign_id: &str,
+    variant: Option<&str>,
+) -> Event {
     let mut e = Event::new(&id, name, ts).with_prop("campaign_id", Value::Str(campaign_id.into()));
     if let Some(v) = variant {
         e = e.with_prop("variant", Value::Str(v.into()));
@@ -318,7 +334,13 @@ pub fn read_events(v: &Value, path: &str, errs: &mut Errors) -> Vec<Event> {
             .filter_map(|(i, e)| Event::read(e, &super::schema::index(path, i), errs))
             .collect(),
         other => {
-            errs.push(path, ErrorKind::Expected { expected: "an array of events".into(), found: other.preview() });
+            errs.push(
+                path,
+                ErrorKind::Expected {
+                    expected: "an array of events".into(),
+                    found: other.preview(),
+                },
+            );
             Vec::new()
         }
     }

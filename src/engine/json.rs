@@ -117,7 +117,7 @@ pub struct ParseError {
 /// assert!(parse("[1,").is_err());
 /// ```
 pub fn parse(text: &str) -> Result<Value, ParseError> {
-    let mut p = Parser { src: text.as_bytes(), pos: 0 };
+    let mut p = Parser { text, src: text.as_bytes(), pos: 0 };
     p.skip_ws();
     let v = p.value(0)?;
     p.skip_ws();
@@ -128,6 +128,7 @@ pub fn parse(text: &str) -> Result<Value, ParseError> {
 }
 
 struct Parser<'a> {
+    text: &'a str,
     src: &'a [u8],
     pos: usize,
 }
@@ -229,7 +230,8 @@ impl Parser<'_> {
     }
 
     fn hex4(&mut self) -> Result<u32, ParseError> {
-        let digits = self.src.get(self.pos..self.pos + 4).ok_or_else(|| self.err("bad \\u escape"))?;
+        let digits =
+            self.src.get(self.pos..self.pos + 4).ok_or_else(|| self.err("bad \\u escape"))?;
         let mut n = 0u32;
         for &d in digits {
             let v = (d as char).to_digit(16).ok_or_else(|| self.err("bad \\u escape"))?;
@@ -241,6 +243,15 @@ impl Parser<'_> {
 
     fn string(&mut self) -> Result<String, ParseError> {
         self.pos += 1;
+        // Fast path: no escapes. Quotes are ASCII, so both ends are char boundaries.
+        let start = self.pos;
+        let plain = self.src[start..].iter().position(|&b| b == b'"' || b == b'\\' || b < 0x20);
+        if let Some(n) = plain {
+            if self.src[start + n] == b'"' {
+                self.pos = start + n + 1;
+                return Ok(self.text[start..start + n].to_string());
+            }
+        }
         let mut out = Vec::new();
         loop {
             let Some(&b) = self.src.get(self.pos) else {
@@ -277,7 +288,8 @@ impl Parser<'_> {
                             } else {
                                 hi
                             };
-                            char::from_u32(code).ok_or_else(|| self.err("lone surrogate in \\u escape"))?
+                            char::from_u32(code)
+                                .ok_or_else(|| self.err("lone surrogate in \\u escape"))?
                         }
                         _ => return Err(self.err("unknown escape in string")),
                     };
@@ -460,7 +472,13 @@ mod tests {
 
     #[test]
     fn numbers_print_without_float_formatting() {
-        for (n, s) in [(0.0, "0"), (3.0, "3"), (-0.25, "-0.25"), (1e15, "1000000000000000"), (0.1 + 0.2, "0.3")] {
+        for (n, s) in [
+            (0.0, "0"),
+            (3.0, "3"),
+            (-0.25, "-0.25"),
+            (1e15, "1000000000000000"),
+            (0.1 + 0.2, "0.3"),
+        ] {
             assert_eq!(num_string(n), s);
         }
     }

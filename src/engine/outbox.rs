@@ -169,8 +169,11 @@ impl Outbox {
             return;
         }
         let pinned = self.in_flight.unwrap_or(0);
-        while self.queue.len() >= self.limits.max_events || self.bytes + json.len() > self.limits.max_bytes {
-            let victim = self.queue.iter().skip(pinned).position(|q| q.low_value).map(|i| i + pinned);
+        while self.queue.len() >= self.limits.max_events
+            || self.bytes + json.len() > self.limits.max_bytes
+        {
+            let victim =
+                self.queue.iter().skip(pinned).position(|q| q.low_value).map(|i| i + pinned);
             let victim = victim.or((self.queue.len() > pinned).then_some(pinned));
             let Some(i) = victim else {
                 // Everything queued is in flight: the newcomer is the one that cannot fit.
@@ -192,7 +195,9 @@ impl Outbox {
         let Some(oldest) = self.queue.front() else { return false };
         self.in_flight.is_none()
             && now >= self.not_before
-            && (force || self.queue.len() >= self.limits.flush_events || now.since(oldest.at) >= self.limits.max_age)
+            && (force
+                || self.queue.len() >= self.limits.flush_events
+                || now.since(oldest.at) >= self.limits.max_age)
     }
 
     /// The next batch, if one is due; it stays queued until [`Outbox::settle`].
@@ -219,7 +224,9 @@ impl Outbox {
         body.push_str(",\"events\":[");
         let mut count = 0;
         for q in &self.queue {
-            if count == self.limits.batch_events || body.len() + q.json.len() + 3 > self.limits.batch_bytes {
+            if count == self.limits.batch_events
+                || body.len() + q.json.len() + 3 > self.limits.batch_bytes
+            {
                 break;
             }
             if count > 0 {
@@ -264,12 +271,26 @@ impl Outbox {
         let events = self
             .queue
             .iter()
-            .map(|q| Value::Arr(vec![Value::Str(q.id.clone()), Value::Str(q.json.clone()), Value::Bool(q.low_value), n(q.at.0)]))
+            .map(|q| {
+                Value::Arr(vec![
+                    Value::Str(q.id.clone()),
+                    Value::Str(q.json.clone()),
+                    Value::Bool(q.low_value),
+                    n(q.at.0),
+                ])
+            })
             .collect();
         json::to_string(&Value::Obj(vec![
             ("v".into(), Value::Num(1.0)),
             ("q".into(), Value::Arr(events)),
-            ("d".into(), Value::Arr(vec![n(self.dropped.overflow), n(self.dropped.rejected), n(self.dropped.oversize)])),
+            (
+                "d".into(),
+                Value::Arr(vec![
+                    n(self.dropped.overflow),
+                    n(self.dropped.rejected),
+                    n(self.dropped.oversize),
+                ]),
+            ),
         ]))
     }
 

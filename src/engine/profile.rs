@@ -76,6 +76,14 @@ pub struct Track {
 }
 
 impl Track {
+    /// Whether `key` is the key `v` is counted under (without building it for strings).
+    pub fn is_key_of(key: &str, v: &Value) -> bool {
+        match v {
+            Value::Str(s) if s.len() <= 64 => key == s,
+            other => key == Track::value_key(other),
+        }
+    }
+
     /// The key a property value is counted under.
     pub fn value_key(v: &Value) -> String {
         match v {
@@ -243,8 +251,10 @@ impl Profile {
                 self.previous_seen = Some(self.last_seen);
             }
             self.sessions = self.sessions.saturating_add(1);
-            let (utm, referrer) = e.page.as_ref().map(|p| (p.utm.clone(), p.referrer.clone())).unwrap_or_default();
-            self.session = Session { started: e.ts, last_activity: e.ts, page_views: 0, utm, referrer };
+            let (utm, referrer) =
+                e.page.as_ref().map(|p| (p.utm.clone(), p.referrer.clone())).unwrap_or_default();
+            self.session =
+                Session { started: e.ts, last_activity: e.ts, page_views: 0, utm, referrer };
         }
         if self.first_seen == Millis(0) {
             self.first_seen = e.ts;
@@ -267,6 +277,12 @@ impl Profile {
                 self.page.started = e.ts;
             }
         }
+        if e.name == names::SCROLL_DEPTH {
+            // Scroll rules read the deepest milestone of the current page view.
+            if let Some(pct) = e.num("percent") {
+                self.page.max_scroll = self.page.max_scroll.max(pct.clamp(0.0, 100.0));
+            }
+        }
         self.note_activity(e.ts);
         self.tally(e);
         for spec in tracks.iter().filter(|s| s.matcher.matches(e)) {
@@ -277,19 +293,28 @@ impl Profile {
 
     fn tally(&mut self, e: &Event) {
         if !self.events.contains_key(&e.name) && self.events.len() >= MAX_EVENT_NAMES {
-            if let Some(stale) = self.events.iter().min_by_key(|(_, t)| t.last).map(|(k, _)| k.clone()) {
+            if let Some(stale) =
+                self.events.iter().min_by_key(|(_, t)| t.last).map(|(k, _)| k.clone())
+            {
                 self.events.remove(&stale);
             }
         }
-        let name: String = e.name.chars().take(64).collect();
-        let t = self.events.entry(name).or_insert(Tally { count: 0, first: e.ts, last: e.ts });
+        let t = match self.events.get_mut(&e.name) {
+            Some(t) => t,
+            None => self.events.entry(e.name.chars().take(64).collect()).or_insert(Tally {
+                count: 0,
+                first: e.ts,
+                last: e.ts,
+            }),
+        };
         t.count += 1;
         t.last = t.last.max(e.ts);
     }
 
     fn bump_track(&mut self, spec: &TrackSpec, e: &Event) {
         if !self.tracks.contains_key(&spec.key) && self.tracks.len() >= MAX_TRACKS {
-            let stale = self.tracks.iter().min_by_key(|(_, t)| t.all.last()).map(|(k, _)| k.clone());
+            let stale =
+                self.tracks.iter().min_by_key(|(_, t)| t.all.last()).map(|(k, _)| k.clone());
             if let Some(k) = stale {
                 self.tracks.remove(&k);
             }
@@ -334,8 +359,11 @@ impl Profile {
                     let mut cart = Cart { lines: Vec::new(), currency: self.cart.currency.clone() };
                     for item in items {
                         let item_event = Event { props: item.clone(), ..Event::new("", "", e.ts) };
-                        if let Some(id) = item.get("product_id").or(item.get("sku")).map(Track::value_key) {
-                            let price = item_event.num("price").filter(|p| *p >= 0.0).unwrap_or(0.0);
+                        if let Some(id) =
+                            item.get("product_id").or(item.get("sku")).map(Track::value_key)
+                        {
+                            let price =
+                                item_event.num("price").filter(|p| *p >= 0.0).unwrap_or(0.0);
                             cart.add(id, qty(&item_event).unwrap_or(1).max(1), price);
                         }
                     }
@@ -344,7 +372,8 @@ impl Profile {
             }
             names::ORDER_COMPLETED => {
                 self.purchases = self.purchases.saturating_add(1);
-                let value = e.num("value").or(e.num("revenue")).unwrap_or_else(|| self.cart.value());
+                let value =
+                    e.num("value").or(e.num("revenue")).unwrap_or_else(|| self.cart.value());
                 if value.is_finite() && value > 0.0 {
                     self.spend += value;
                 }
@@ -363,8 +392,12 @@ impl Profile {
             for (k, v) in traits {
                 if k == "segments" {
                     if let Value::Arr(segs) = v {
-                        self.segments =
-                            segs.iter().filter_map(Value::as_str).take(MAX_TRAITS).map(|s| s.chars().take(64).collect()).collect();
+                        self.segments = segs
+                            .iter()
+                            .filter_map(Value::as_str)
+                            .take(MAX_TRAITS)
+                            .map(|s| s.chars().take(64).collect())
+                            .collect();
                     }
                     continue;
                 }
@@ -391,7 +424,10 @@ impl Profile {
     pub fn to_value(&self) -> Value {
         let n = |m: Millis| Value::Num(m.0 as f64);
         let counter = |c: &Counter| {
-            Value::Arr(vec![Value::Num(c.total as f64), Value::Arr(c.recent.iter().map(|t| n(*t)).collect())])
+            Value::Arr(vec![
+                Value::Num(c.total as f64),
+                Value::Arr(c.recent.iter().map(|t| n(*t)).collect()),
+            ])
         };
         let s = &self.session;
         let mut o = vec![
@@ -425,7 +461,12 @@ impl Profile {
             Value::Obj(
                 self.events
                     .iter()
-                    .map(|(k, t)| (k.clone(), Value::Arr(vec![Value::Num(t.count as f64), n(t.first), n(t.last)])))
+                    .map(|(k, t)| {
+                        (
+                            k.clone(),
+                            Value::Arr(vec![Value::Num(t.count as f64), n(t.first), n(t.last)]),
+                        )
+                    })
                     .collect(),
             ),
         ));
@@ -435,8 +476,13 @@ impl Profile {
                 self.tracks
                     .iter()
                     .map(|(k, t)| {
-                        let vals = Value::Obj(t.by_value.iter().map(|(v, c)| (v.clone(), counter(c))).collect());
-                        (k.clone(), Value::Arr(vec![counter(&t.all), t.prev.map_or(Value::Null, n), vals]))
+                        let vals = Value::Obj(
+                            t.by_value.iter().map(|(v, c)| (v.clone(), counter(c))).collect(),
+                        );
+                        (
+                            k.clone(),
+                            Value::Arr(vec![counter(&t.all), t.prev.map_or(Value::Null, n), vals]),
+                        )
                     })
                     .collect(),
             ),
@@ -448,7 +494,11 @@ impl Profile {
                     .lines
                     .iter()
                     .map(|l| {
-                        Value::Arr(vec![Value::Str(l.product_id.clone()), Value::Num(f64::from(l.quantity)), Value::Num(l.price)])
+                        Value::Arr(vec![
+                            Value::Str(l.product_id.clone()),
+                            Value::Num(f64::from(l.quantity)),
+                            Value::Num(l.price),
+                        ])
                     })
                     .collect(),
             ),
@@ -462,7 +512,10 @@ impl Profile {
             o.push(("tt".into(), Value::Obj(self.traits.clone())));
         }
         if !self.segments.is_empty() {
-            o.push(("sg".into(), Value::Arr(self.segments.iter().cloned().map(Value::Str).collect())));
+            o.push((
+                "sg".into(),
+                Value::Arr(self.segments.iter().cloned().map(Value::Str).collect()),
+            ));
         }
         Value::Obj(o)
     }
@@ -486,7 +539,10 @@ impl Profile {
         let counter = |x: &Value| -> Option<Counter> {
             let Value::Arr(parts) = x else { return None };
             let Value::Arr(recent) = parts.get(1)? else { return None };
-            Some(Counter { total: parts.first()?.as_f64()? as u64, recent: recent.iter().filter_map(ms).collect() })
+            Some(Counter {
+                total: parts.first()?.as_f64()? as u64,
+                recent: recent.iter().filter_map(ms).collect(),
+            })
         };
         let strv = |x: Option<&Value>| x.and_then(Value::as_str).map(str::to_string);
         let mut p = Profile::new(v.get("id").and_then(Value::as_str).ok_or(bad("id"))?);
@@ -508,7 +564,14 @@ impl Profile {
             for (k, t) in ev {
                 let Value::Arr(t) = t else { return Err(bad("ev")) };
                 let get = |i: usize| t.get(i).and_then(Value::as_f64).ok_or(bad("ev"));
-                p.events.insert(k.clone(), Tally { count: get(0)? as u64, first: Millis(get(1)? as u64), last: Millis(get(2)? as u64) });
+                p.events.insert(
+                    k.clone(),
+                    Tally {
+                        count: get(0)? as u64,
+                        first: Millis(get(1)? as u64),
+                        last: Millis(get(2)? as u64),
+                    },
+                );
             }
         }
         if let Some(Value::Obj(tr)) = v.get("tr") {
@@ -521,13 +584,18 @@ impl Profile {
                         by_value.push((val.clone(), counter(c).ok_or(bad("tr"))?));
                     }
                 }
-                p.tracks.insert(k.clone(), Track { all, prev: parts.get(1).and_then(ms), by_value });
+                p.tracks
+                    .insert(k.clone(), Track { all, prev: parts.get(1).and_then(ms), by_value });
             }
         }
         if let Some(Value::Arr(lines)) = v.get("cart") {
             for l in lines {
                 let Value::Arr(l) = l else { return Err(bad("cart")) };
-                let (Some(id), Some(q), Some(pr)) = (strv(l.first()), l.get(1).and_then(Value::as_f64), l.get(2).and_then(Value::as_f64)) else {
+                let (Some(id), Some(q), Some(pr)) = (
+                    strv(l.first()),
+                    l.get(1).and_then(Value::as_f64),
+                    l.get(2).and_then(Value::as_f64),
+                ) else {
                     return Err(bad("cart"));
                 };
                 p.cart.lines.push(CartLine { product_id: id, quantity: q as u32, price: pr });

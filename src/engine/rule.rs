@@ -11,7 +11,9 @@ use super::assign::stable_hash;
 use super::event::Event;
 use super::json::{self, Value};
 use super::profile::{Consent, Profile, Track};
-use super::schema::{field, index, read_count, read_duration, read_enum, read_num, read_str, ErrorKind, Errors, Obj};
+use super::schema::{
+    field, index, read_count, read_duration, read_enum, read_num, read_str, ErrorKind, Errors, Obj,
+};
 use super::Millis;
 
 /// A comparison on one value; all listed operators must hold.
@@ -272,6 +274,21 @@ impl Op {
         json::write(out, &v);
     }
 
+    /// Lowercases string operands (for values compared without case).
+    fn lowercase(&mut self) {
+        let lower = |v: &mut Value| {
+            if let Value::Str(s) = v {
+                *s = s.to_lowercase();
+            }
+        };
+        match self {
+            Op::Eq(v) | Op::Neq(v) => lower(v),
+            Op::In(vs) => vs.iter_mut().for_each(lower),
+            Op::Contains(s) | Op::Glob(s) => *s = s.to_lowercase(),
+            _ => {}
+        }
+    }
+
     fn holds(&self, v: Option<&Value>) -> bool {
         let num = |f: &dyn Fn(f64) -> bool| v.and_then(as_num).is_some_and(f);
         match self {
@@ -365,10 +382,10 @@ impl Rule {
                 let counter = match same {
                     None => Some(&t.all),
                     Some(prop) => {
-                        let Some(value) = cx.event.and_then(|e| e.prop(prop)).map(Track::value_key) else {
+                        let Some(value) = cx.event.and_then(|e| e.prop(prop)) else {
                             return false;
                         };
-                        t.by_value.iter().find(|(v, _)| *v == value).map(|(_, c)| c)
+                        t.by_value.iter().find(|(k, _)| Track::is_key_of(k, value)).map(|(_, c)| c)
                     }
                 };
                 let Some(c) = counter else { return *at_least == 0 };
@@ -388,16 +405,20 @@ impl Rule {
             }
             RuleKind::ThenNot { first, then_key, within } => {
                 let Some(ta) = p.tracks.get(first).and_then(|a| a.all.last()) else { return false };
-                let followed = p.tracks.get(then_key).and_then(|b| b.all.last()).is_some_and(|tb| tb >= ta);
+                let followed =
+                    p.tracks.get(then_key).and_then(|b| b.all.last()).is_some_and(|tb| tb >= ta);
                 !followed && cx.now.since(ta) >= *within
             }
             RuleKind::TimeOnPage(d) => cx.now.since(p.page.started) >= *d,
             RuleKind::SessionDuration(d) => cx.now.since(p.session.started) >= *d,
             RuleKind::Idle(d) => cx.now.since(p.page.last_activity) >= *d,
             RuleKind::Scroll(pct) => p.page.max_scroll >= *pct,
-            RuleKind::ExitIntent => cx.event.is_some_and(|e| e.name == super::event::names::EXIT_INTENT),
+            RuleKind::ExitIntent => {
+                cx.event.is_some_and(|e| e.name == super::event::names::EXIT_INTENT)
+            }
             RuleKind::Click(sel) => cx.event.is_some_and(|e| {
-                e.name == super::event::names::ELEMENT_CLICKED && e.prop("selector").and_then(Value::as_str) == Some(sel)
+                e.name == super::event::names::ELEMENT_CLICKED
+                    && e.prop("selector").and_then(Value::as_str) == Some(sel)
             }),
             RuleKind::Page(r) => {
                 let pg = &p.page.context;
@@ -436,14 +457,21 @@ impl Rule {
                             None
                         } else {
                             // "ko" targets every Korean locale: try the full tag, then the primary subtag.
+                            // A negation must hold for both, or {"neq": "ko"} would admit "ko-KR".
                             let primary = lang.split('-').next().unwrap_or_default().to_string();
-                            return pred.holds(Some(&Value::Str(lang))) || pred.holds(Some(&Value::Str(primary)));
+                            let tags = [Value::Str(lang), Value::Str(primary)];
+                            return pred.0.iter().all(|op| match op {
+                                Op::Neq(_) => tags.iter().all(|t| op.holds(Some(t))),
+                                _ => tags.iter().any(|t| op.holds(Some(t))),
+                            });
                         }
                     }
                 };
                 pred.holds(v.map(Value::Str).as_ref())
             }
-            RuleKind::Trait(k, pred) => pred.holds(p.traits.iter().find(|(t, _)| t == k).map(|(_, v)| v)),
+            RuleKind::Trait(k, pred) => {
+                pred.holds(p.traits.iter().find(|(t, _)| t == k).map(|(_, v)| v))
+            }
             RuleKind::Segment(s) => p.segments.iter().any(|x| x == s),
             RuleKind::Consent(c) => cx.consent == *c,
         }
@@ -464,7 +492,10 @@ impl Rule {
         match &self.kind {
             RuleKind::All(rs) | RuleKind::Any(rs) => rs.iter().any(Rule::timed),
             RuleKind::Not(r) => r.timed(),
-            RuleKind::TimeOnPage(_) | RuleKind::SessionDuration(_) | RuleKind::Idle(_) | RuleKind::ThenNot { .. } => true,
+            RuleKind::TimeOnPage(_)
+            | RuleKind::SessionDuration(_)
+            | RuleKind::Idle(_)
+            | RuleKind::ThenNot { .. } => true,
             RuleKind::Count { within, .. } => *within != Window::Ever,
             _ => false,
         }
@@ -480,10 +511,34 @@ pub struct RuleReader<'e> {
 }
 
 const RULES: &[&str] = &[
-    "all", "any", "not", "event", "count", "sequence", "time_on_page", "session_duration", "idle", "scroll",
-    "exit_intent", "click", "page", "visitor", "visits", "days_since_last_visit", "purchases", "spend",
-    "cart_value", "cart_items", "session_page_views", "utm", "referrer", "device", "language", "trait",
-    "segment", "consent",
+    "all",
+    "any",
+    "not",
+    "event",
+    "count",
+    "sequence",
+    "time_on_page",
+    "session_duration",
+    "idle",
+    "scroll",
+    "exit_intent",
+    "click",
+    "page",
+    "visitor",
+    "visits",
+    "days_since_last_visit",
+    "purchases",
+    "spend",
+    "cart_value",
+    "cart_items",
+    "session_page_views",
+    "utm",
+    "referrer",
+    "device",
+    "language",
+    "trait",
+    "segment",
+    "consent",
 ];
 
 /// Most timestamps a windowed count may need (bounds the profile).
@@ -494,10 +549,18 @@ impl RuleReader<'_> {
     pub fn rule(&mut self, v: &Value, path: &str) -> Option<Rule> {
         let o = Obj::open(v, path, RULES, self.errs)?;
         let Some((key, inner)) = o.only() else {
-            let found = if o.fields().is_empty() { "an empty object".to_string() } else {
+            let found = if o.fields().is_empty() {
+                "an empty object".to_string()
+            } else {
                 format!("{} keys", o.fields().len())
             };
-            self.errs.push(path, ErrorKind::Expected { expected: "a rule object with exactly one key".into(), found });
+            self.errs.push(
+                path,
+                ErrorKind::Expected {
+                    expected: "a rule object with exactly one key".into(),
+                    found,
+                },
+            );
             return None;
         };
         if !RULES.contains(&key) {
@@ -516,12 +579,19 @@ impl RuleReader<'_> {
                     return None;
                 }
                 let before = self.errs.error_count();
-                let rules: Vec<Rule> =
-                    items.iter().enumerate().filter_map(|(i, r)| self.rule(r, &index(&p, i))).collect();
+                let rules: Vec<Rule> = items
+                    .iter()
+                    .enumerate()
+                    .filter_map(|(i, r)| self.rule(r, &index(&p, i)))
+                    .collect();
                 if self.errs.error_count() != before {
                     return None;
                 }
-                if key == "all" { RuleKind::All(rules) } else { RuleKind::Any(rules) }
+                if key == "all" {
+                    RuleKind::All(rules)
+                } else {
+                    RuleKind::Any(rules)
+                }
             }
             "not" => RuleKind::Not(Box::new(self.rule(inner, &p)?)),
             "event" => RuleKind::Event(self.event_match(inner, &p)?),
@@ -540,8 +610,15 @@ impl RuleReader<'_> {
             },
             "click" => RuleKind::Click(read_str(inner, &p, errs)?),
             "page" => RuleKind::Page(page_rule(inner, &p, errs)?),
-            "visitor" => RuleKind::NewVisitor(read_enum(inner, &p, &["new", "returning"], errs)? == "new"),
-            "visits" | "days_since_last_visit" | "purchases" | "spend" | "cart_value" | "cart_items"
+            "visitor" => {
+                RuleKind::NewVisitor(read_enum(inner, &p, &["new", "returning"], errs)? == "new")
+            }
+            "visits"
+            | "days_since_last_visit"
+            | "purchases"
+            | "spend"
+            | "cart_value"
+            | "cart_items"
             | "session_page_views" => {
                 let m = match key {
                     "visits" => Metric::Visits,
@@ -579,14 +656,23 @@ impl RuleReader<'_> {
                 for op in &pr.0 {
                     if let Op::Eq(Value::Str(s)) | Op::Neq(Value::Str(s)) = op {
                         if !["desktop", "mobile", "tablet"].contains(&s.as_str()) {
-                            errs.expected(&p, "\"desktop\", \"mobile\" or \"tablet\"", &Value::Str(s.clone()));
+                            errs.expected(
+                                &p,
+                                "\"desktop\", \"mobile\" or \"tablet\"",
+                                &Value::Str(s.clone()),
+                            );
                             return None;
                         }
                     }
                 }
                 RuleKind::Attr(Attr::Device, pr)
             }
-            "language" => RuleKind::Attr(Attr::Language, pred(inner, &p, errs)?),
+            "language" => {
+                // Tags compare without case ("ko-KR" = "ko-kr"); the evaluator lowercases the page's.
+                let mut pr = pred(inner, &p, errs)?;
+                pr.0.iter_mut().for_each(Op::lowercase);
+                RuleKind::Attr(Attr::Language, pr)
+            }
             "trait" => {
                 let Value::Obj(fields) = inner else {
                     errs.expected(&p, "an object of trait predicates", inner);
@@ -595,7 +681,10 @@ impl RuleReader<'_> {
                 let mut parts = Vec::new();
                 for (k, v) in fields {
                     let path = field(&p, k);
-                    parts.push(Rule { kind: RuleKind::Trait(k.clone(), pred(v, &path, errs)?), path });
+                    parts.push(Rule {
+                        kind: RuleKind::Trait(k.clone(), pred(v, &path, errs)?),
+                        path,
+                    });
                 }
                 if parts.is_empty() {
                     errs.push(&p, ErrorKind::Invalid("needs at least one trait".into()));
@@ -604,11 +693,13 @@ impl RuleReader<'_> {
                 RuleKind::All(parts)
             }
             "segment" => RuleKind::Segment(read_str(inner, &p, errs)?),
-            _ => RuleKind::Consent(match read_enum(inner, &p, &["granted", "denied", "pending"], errs)? {
-                "granted" => Consent::Granted,
-                "denied" => Consent::Denied,
-                _ => Consent::Pending,
-            }),
+            _ => RuleKind::Consent(
+                match read_enum(inner, &p, &["granted", "denied", "pending"], errs)? {
+                    "granted" => Consent::Granted,
+                    "denied" => Consent::Denied,
+                    _ => Consent::Pending,
+                },
+            ),
         };
         Some(Rule { path: p, kind })
     }
@@ -654,7 +745,12 @@ impl RuleReader<'_> {
         let key = format!("{:016x}", stable_hash(canon.as_bytes()));
         match self.tracks.iter_mut().find(|t| t.key == key) {
             Some(t) => t.keep = t.keep.max(keep),
-            None => self.tracks.push(TrackSpec { key: key.clone(), matcher: m.clone(), same: same.map(str::to_string), keep }),
+            None => self.tracks.push(TrackSpec {
+                key: key.clone(),
+                matcher: m.clone(),
+                same: same.map(str::to_string),
+                keep,
+            }),
         }
         key
     }
@@ -663,7 +759,8 @@ impl RuleReader<'_> {
         let o = Obj::open(v, path, &["event", "at_least", "within", "same"], self.errs)?;
         let before = self.errs.error_count();
         let m = o.req("event", self.errs).and_then(|(v, p)| self.event_match(v, &p));
-        let at_least = o.req("at_least", self.errs).and_then(|(v, p)| read_count(v, &p, 1_000_000, self.errs));
+        let at_least =
+            o.req("at_least", self.errs).and_then(|(v, p)| read_count(v, &p, 1_000_000, self.errs));
         let same = o.str("same", self.errs);
         let within = match o.get("within") {
             None => Window::Ever,
@@ -671,7 +768,10 @@ impl RuleReader<'_> {
             Some((Value::Str(s), _)) if s == "ever" => Window::Ever,
             Some((v, p)) => match read_duration(v, &p, self.errs) {
                 Some(Millis(0)) => {
-                    self.errs.push(&p, ErrorKind::Invalid("a count window must be longer than 0".into()));
+                    self.errs.push(
+                        &p,
+                        ErrorKind::Invalid("a count window must be longer than 0".into()),
+                    );
                     Window::Ever
                 }
                 Some(d) => Window::Last(d),
@@ -683,7 +783,10 @@ impl RuleReader<'_> {
                 let found = json::num_string(f64::from(n));
                 self.errs.push(
                     &field(path, "at_least"),
-                    ErrorKind::Expected { expected: format!("at most {MAX_WINDOWED_COUNT} for a windowed count"), found },
+                    ErrorKind::Expected {
+                        expected: format!("at most {MAX_WINDOWED_COUNT} for a windowed count"),
+                        found,
+                    },
                 );
             }
         }
@@ -704,10 +807,14 @@ impl RuleReader<'_> {
         let then = o.get("then").and_then(|(v, p)| self.event_match(v, &p));
         let then_not = o.get("then_not").and_then(|(v, p)| self.event_match(v, &p));
         if o.get("then").is_some() == o.get("then_not").is_some() {
-            self.errs.push(path, ErrorKind::Invalid("needs exactly one of \"then\" or \"then_not\"".into()));
+            self.errs.push(
+                path,
+                ErrorKind::Invalid("needs exactly one of \"then\" or \"then_not\"".into()),
+            );
         }
         if within == Some(Millis(0)) {
-            self.errs.push(&field(path, "within"), ErrorKind::Invalid("must be longer than 0".into()));
+            self.errs
+                .push(&field(path, "within"), ErrorKind::Invalid("must be longer than 0".into()));
         }
         if self.errs.error_count() != before {
             return None;
@@ -719,7 +826,9 @@ impl RuleReader<'_> {
                 let then_key = self.track(&then, None, 1);
                 RuleKind::Then { first: first_key, first_match: first, then_key, then, within }
             }
-            (_, Some(b)) => RuleKind::ThenNot { first: first_key, then_key: self.track(&b, None, 1), within },
+            (_, Some(b)) => {
+                RuleKind::ThenNot { first: first_key, then_key: self.track(&b, None, 1), within }
+            }
             _ => return None,
         })
     }
@@ -773,7 +882,11 @@ pub fn pred(v: &Value, path: &str, errs: &mut Errors) -> Option<Pred> {
             (errs.error_count() == before).then_some(Pred(ops))
         }
         other => {
-            errs.expected(path, "a value, an array of values, or an object of operators (eq, gt, in, …)", other);
+            errs.expected(
+                path,
+                "a value, an array of values, or an object of operators (eq, gt, in, …)",
+                other,
+            );
             None
         }
     }
@@ -782,13 +895,22 @@ pub fn pred(v: &Value, path: &str, errs: &mut Errors) -> Option<Pred> {
 fn page_rule(v: &Value, path: &str, errs: &mut Errors) -> Option<PageRule> {
     let o = Obj::open(v, path, &["url", "path", "path_prefix", "type"], errs)?;
     let before = errs.error_count();
-    let r = PageRule { url: o.str("url", errs), path: o.str("path", errs), path_prefix: o.str("path_prefix", errs), page_type: o.str("type", errs) };
+    let r = PageRule {
+        url: o.str("url", errs),
+        path: o.str("path", errs),
+        path_prefix: o.str("path_prefix", errs),
+        page_type: o.str("type", errs),
+    };
     if r == PageRule::default() && errs.error_count() == before {
         errs.push(path, ErrorKind::Invalid("needs url, path, path_prefix or type".into()));
     }
     if let Some(pre) = &r.path_prefix {
         if !pre.starts_with('/') {
-            errs.expected(&field(path, "path_prefix"), "a path starting with \"/\"", &Value::Str(pre.clone()));
+            errs.expected(
+                &field(path, "path_prefix"),
+                "a path starting with \"/\"",
+                &Value::Str(pre.clone()),
+            );
         }
     }
     (errs.error_count() == before).then_some(r)

@@ -56,7 +56,12 @@ const DAYS: [&str; 7] = ["sun", "mon", "tue", "wed", "thu", "fri", "sat"];
 impl Schedule {
     /// The UTC offset in minutes at `now`.
     pub fn offset_at(&self, now: Millis) -> i32 {
-        self.offsets.iter().take_while(|(from, _)| *from <= now).last().or(self.offsets.first()).map_or(0, |(_, m)| *m)
+        self.offsets
+            .iter()
+            .take_while(|(from, _)| *from <= now)
+            .last()
+            .or(self.offsets.first())
+            .map_or(0, |(_, m)| *m)
     }
 
     /// Whether the campaign may run at `now`.
@@ -86,7 +91,8 @@ impl Schedule {
         }
         if let Some((from, to)) = self.hours {
             let hour = (local.rem_euclid(86_400_000) / 3_600_000) as u8;
-            let open = if from <= to { hour >= from && hour < to } else { hour >= from || hour < to };
+            let open =
+                if from <= to { hour >= from && hour < to } else { hour >= from || hour < to };
             if !open {
                 return Err(Closed::Hour);
             }
@@ -97,7 +103,12 @@ impl Schedule {
 
 /// Reads a schedule object.
 pub fn read_schedule(v: &Value, path: &str, errs: &mut Errors) -> Option<Schedule> {
-    let o = Obj::open(v, path, &["start", "end", "days", "hours", "tz", "utc_offset", "offsets"], errs)?;
+    let o = Obj::open(
+        v,
+        path,
+        &["start", "end", "days", "hours", "tz", "utc_offset", "offsets"],
+        errs,
+    )?;
     let before = errs.error_count();
     let mut s = Schedule {
         start: o.duration("start", errs),
@@ -139,13 +150,18 @@ pub fn read_schedule(v: &Value, path: &str, errs: &mut Errors) -> Option<Schedul
     }
     if let Some((v, p)) = o.get("utc_offset") {
         match v {
-            Value::Num(n) if n.fract() == 0.0 && n.abs() <= 14.0 * 60.0 => s.offsets = vec![(Millis(0), *n as i32)],
+            Value::Num(n) if n.fract() == 0.0 && n.abs() <= 14.0 * 60.0 => {
+                s.offsets = vec![(Millis(0), *n as i32)]
+            }
             other => errs.expected(&p, "minutes east of UTC, from -840 to 840", other),
         }
     }
     if let Some((v, p)) = o.get("offsets") {
         if o.get("utc_offset").is_some() {
-            errs.push(&p, ErrorKind::Invalid("give \"offsets\" or \"utc_offset\", not both".into()));
+            errs.push(
+                &p,
+                ErrorKind::Invalid("give \"offsets\" or \"utc_offset\", not both".into()),
+            );
         }
         match v {
             Value::Arr(items) => {
@@ -155,15 +171,26 @@ pub fn read_schedule(v: &Value, path: &str, errs: &mut Errors) -> Option<Schedul
                         Value::Arr(pair) if pair.len() == 2 => {
                             let from = read_duration(&pair[0], &index(&ip, 0), errs);
                             let mins = match &pair[1] {
-                                Value::Num(n) if n.fract() == 0.0 && n.abs() <= 840.0 => Some(*n as i32),
+                                Value::Num(n) if n.fract() == 0.0 && n.abs() <= 840.0 => {
+                                    Some(*n as i32)
+                                }
                                 other => {
-                                    errs.expected(&index(&ip, 1), "minutes from -840 to 840", other);
+                                    errs.expected(
+                                        &index(&ip, 1),
+                                        "minutes from -840 to 840",
+                                        other,
+                                    );
                                     None
                                 }
                             };
                             if let (Some(f), Some(m)) = (from, mins) {
                                 if s.offsets.last().is_some_and(|(prev, _)| *prev >= f) {
-                                    errs.push(&ip, ErrorKind::Invalid("transitions must be in ascending order".into()));
+                                    errs.push(
+                                        &ip,
+                                        ErrorKind::Invalid(
+                                            "transitions must be in ascending order".into(),
+                                        ),
+                                    );
                                 }
                                 s.offsets.push((f, m));
                             }
@@ -176,7 +203,10 @@ pub fn read_schedule(v: &Value, path: &str, errs: &mut Errors) -> Option<Schedul
         }
     }
     let local_rules = s.days != 0 || s.hours.is_some();
-    if local_rules && s.offsets.is_empty() && s.tz.as_deref().is_some_and(|tz| tz != "UTC" && tz != "Etc/UTC") {
+    if local_rules
+        && s.offsets.is_empty()
+        && s.tz.as_deref().is_some_and(|tz| tz != "UTC" && tz != "Etc/UTC")
+    {
         errs.push(
             path,
             ErrorKind::Invalid("days and hours in a time zone need \"utc_offset\" or \"offsets\" (the collector adds them)".into()),

@@ -112,15 +112,23 @@ impl Errors {
 /// Joins a path and a field name.
 pub fn field(path: &str, key: &str) -> String {
     if path.is_empty() || path == "$" {
-        key.to_string()
-    } else {
-        format!("{path}.{key}")
+        return key.to_string();
     }
+    let mut p = String::with_capacity(path.len() + key.len() + 1);
+    p.push_str(path);
+    p.push('.');
+    p.push_str(key);
+    p
 }
 
 /// Joins a path and an index.
 pub fn index(path: &str, i: usize) -> String {
-    format!("{path}[{i}]")
+    let mut p = String::with_capacity(path.len() + 4);
+    p.push_str(path);
+    p.push('[');
+    p.push_str(&i.to_string());
+    p.push(']');
+    p
 }
 
 /// An object being read: checks field names against `known` once, then hands out fields.
@@ -233,11 +241,19 @@ pub fn read_str(v: &Value, path: &str, errs: &mut Errors) -> Option<String> {
 }
 
 /// One of a fixed set of strings.
-pub fn read_enum<'k>(v: &Value, path: &str, allowed: &[&'k str], errs: &mut Errors) -> Option<&'k str> {
+pub fn read_enum<'k>(
+    v: &Value,
+    path: &str,
+    allowed: &[&'k str],
+    errs: &mut Errors,
+) -> Option<&'k str> {
     if let Some(hit) = v.as_str().and_then(|s| allowed.iter().find(|a| **a == s)) {
         return Some(hit);
     }
-    let expected = format!("one of {}", allowed.iter().map(|a| format!("\"{a}\"")).collect::<Vec<_>>().join(", "));
+    let expected = format!(
+        "one of {}",
+        allowed.iter().map(|a| format!("\"{a}\"")).collect::<Vec<_>>().join(", ")
+    );
     errs.expected(path, &expected, v);
     None
 }
@@ -287,7 +303,11 @@ pub fn read_duration(v: &Value, path: &str, errs: &mut Errors) -> Option<Millis>
         _ => None,
     };
     if got.is_none() {
-        errs.expected(path, "a duration like \"30s\", \"15m\", \"2h\", \"7d\" or milliseconds ≥ 0", v);
+        errs.expected(
+            path,
+            "a duration like \"30s\", \"15m\", \"2h\", \"7d\" or milliseconds ≥ 0",
+            v,
+        );
     }
     got
 }
@@ -350,8 +370,9 @@ fn edit_distance(a: &str, b: &str) -> usize {
                 i
             } else {
                 let cost = usize::from(a[i - 1] != b[j - 1]);
-                let mut best =
-                    (d[(i - 1) * w + j] + 1).min(d[i * w + j - 1] + 1).min(d[(i - 1) * w + j - 1] + cost);
+                let mut best = (d[(i - 1) * w + j] + 1)
+                    .min(d[i * w + j - 1] + 1)
+                    .min(d[(i - 1) * w + j - 1] + cost);
                 if i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] {
                     best = best.min(d[(i - 2) * w + j - 2] + 1);
                 }

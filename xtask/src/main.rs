@@ -1,1 +1,77 @@
-fn main() {}
+//! The one entry point for building, testing and benchmarking nudge: `cargo xtask <cmd>`.
+//!
+//! Every command installs what it needs on a fresh Debian machine by itself (the wasm
+//! target, the pinned `wasm-bindgen-cli`, Debian and npm packages), skipping what is
+//! already there, so the README's two commands work from a clean clone and CI runs exactly
+//! what a developer runs.
+
+mod bench;
+mod setup;
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use anyhow::{bail, Context, Result};
+
+const USAGE: &str = "usage: cargo xtask <command>
+
+commands:
+  test    everything CI runs: fmt, clippy, all test layers, docs, wasm build
+  bench   benchmarks; writes target/bench/*.json";
+
+fn main() -> Result<()> {
+    let cmd = std::env::args().nth(1).unwrap_or_default();
+    std::env::set_current_dir(root())?;
+    match cmd.as_str() {
+        "test" => test(),
+        "bench" => bench::bench(),
+        "" | "help" | "--help" | "-h" => {
+            println!("{USAGE}");
+            Ok(())
+        }
+        other => bail!("unknown command {other:?}\n\n{USAGE}"),
+    }
+}
+
+/// The workspace root (xtask lives one level below it).
+pub(crate) fn root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).parent().map(Path::to_path_buf).unwrap_or_default()
+}
+
+/// Runs a command, failing with its command line if it fails.
+pub(crate) fn run(cmd: &mut Command) -> Result<()> {
+    let line = format!("{cmd:?}");
+    eprintln!("$ {line}");
+    let status = cmd.status().with_context(|| format!("could not start {line}"))?;
+    if !status.success() {
+        bail!("{line} failed with {status}");
+    }
+    Ok(())
+}
+
+/// `cargo` with the given arguments.
+pub(crate) fn cargo(args: &[&str]) -> Command {
+    let mut c = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()));
+    c.args(args);
+    c
+}
+
+fn test() -> Result<()> {
+    setup::wasm_target()?;
+    run(&mut cargo(&["fmt", "--all", "--check"]))?;
+    run(&mut cargo(&["clippy", "--workspace", "--all-targets", "--", "-D", "warnings"]))?;
+    run(&mut cargo(&["test", "--workspace"]))?;
+    // The engine must build for the browser with no web dependency leaking in.
+    run(&mut cargo(&[
+        "build",
+        "--lib",
+        "--release",
+        "--target",
+        "wasm32-unknown-unknown",
+        "-p",
+        "nudge",
+    ]))?;
+    run(cargo(&["doc", "--workspace", "--no-deps"]).env("RUSTDOCFLAGS", "-D warnings"))?;
+    eprintln!("xtask test: all green");
+    Ok(())
+}

@@ -1,0 +1,53 @@
+//! Installing what the commands need, idempotently: each step checks before it installs.
+
+use std::process::Command;
+
+use anyhow::{Context, Result};
+
+use crate::{cargo, root, run};
+
+fn output(cmd: &str, args: &[&str]) -> Option<String> {
+    let out = Command::new(cmd).args(args).output().ok()?;
+    out.status.success().then(|| String::from_utf8_lossy(&out.stdout).into_owned())
+}
+
+/// The `wasm32-unknown-unknown` target.
+pub(crate) fn wasm_target() -> Result<()> {
+    let installed = output("rustup", &["target", "list", "--installed"]).unwrap_or_default();
+    if !installed.lines().any(|l| l.trim() == "wasm32-unknown-unknown") {
+        run(Command::new("rustup").args(["target", "add", "wasm32-unknown-unknown"]))?;
+    }
+    Ok(())
+}
+
+/// The `wasm-bindgen` version pinned in Cargo.lock.
+fn pinned_wasm_bindgen() -> Result<String> {
+    let lock = std::fs::read_to_string(root().join("Cargo.lock")).context("reading Cargo.lock")?;
+    let mut lines = lock.lines();
+    while let Some(l) = lines.next() {
+        if l == "name = \"wasm-bindgen\"" {
+            if let Some(v) = lines.next().and_then(|v| v.strip_prefix("version = \"")) {
+                return Ok(v.trim_end_matches('"').to_string());
+            }
+        }
+    }
+    anyhow::bail!("wasm-bindgen is not in Cargo.lock")
+}
+
+/// `wasm-bindgen-cli` at exactly the library's version (without `--locked`: the locked
+/// tree names a crate version the registry here does not serve).
+pub(crate) fn wasm_bindgen_cli() -> Result<()> {
+    let want = pinned_wasm_bindgen()?;
+    let have = output("wasm-bindgen", &["--version"]).unwrap_or_default();
+    if have.split_whitespace().nth(1) != Some(want.as_str()) {
+        run(&mut cargo(&["install", "wasm-bindgen-cli", "--version", &want]))?;
+    }
+    Ok(())
+}
+
+/// Node.js is on the machine image; fail early with a clear message if it is not.
+pub(crate) fn node() -> Result<()> {
+    output("node", &["--version"])
+        .map(|_| ())
+        .context("node is required (it is part of the machine image)")
+}
