@@ -15,15 +15,15 @@ use super::Millis;
 /// Inactivity that ends a session.
 pub const SESSION_TIMEOUT: Millis = Millis(30 * 60_000);
 /// Most event names tallied; the least recently seen is forgotten first.
-pub const MAX_EVENT_NAMES: usize = 32;
+pub const MAX_EVENT_NAMES: usize = 24;
 /// Most tracks kept (one per distinct count/sequence in the campaign set).
 pub const MAX_TRACKS: usize = 64;
 /// Most distinct property values counted per track ("per product").
 pub const MAX_VALUES: usize = 16;
 /// Most cart lines.
 pub const MAX_CART_LINES: usize = 50;
-/// Most traits and segments.
-pub const MAX_TRAITS: usize = 32;
+/// Most traits and segments (trait values are cut to 64 characters).
+pub const MAX_TRAITS: usize = 16;
 /// The serialized form's version.
 pub const PROFILE_VERSION: u32 = 1;
 
@@ -301,7 +301,7 @@ impl Profile {
         }
         let t = match self.events.get_mut(&e.name) {
             Some(t) => t,
-            None => self.events.entry(e.name.chars().take(64).collect()).or_insert(Tally {
+            None => self.events.entry(e.name.chars().take(48).collect()).or_insert(Tally {
                 count: 0,
                 first: e.ts,
                 last: e.ts,
@@ -402,14 +402,14 @@ impl Profile {
                     continue;
                 }
                 let v = match v {
-                    Value::Str(s) => Value::Str(s.chars().take(256).collect()),
+                    Value::Str(s) => Value::Str(s.chars().take(64).collect()),
                     Value::Arr(_) | Value::Obj(_) => continue,
                     other => other.clone(),
                 };
                 if let Some(slot) = self.traits.iter_mut().find(|(t, _)| t == k) {
                     slot.1 = v;
                 } else if self.traits.len() < MAX_TRAITS {
-                    self.traits.push((k.chars().take(64).collect(), v));
+                    self.traits.push((k.chars().take(32).collect(), v));
                 }
             }
         }
