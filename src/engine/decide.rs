@@ -288,6 +288,9 @@ fn choose(
     }
     let mut winners: Vec<(usize, Arm)> = Vec::new();
     let mut taken: Vec<(Slot, String)> = Vec::new();
+    // The budget also counts this round's impressions (a bar and a modal chosen together
+    // are two impressions), so once one is chosen the check runs on a copy that has it.
+    let mut round: Option<Ledger> = None;
     let session = state.profile.sessions;
     for (i, c) in set.campaigns.iter().enumerate() {
         // A tick only re-evaluates campaigns whose rules can change with time alone.
@@ -318,9 +321,18 @@ fn choose(
                     if arm == Arm::Control {
                         winners.push((i, arm));
                         None
-                    } else if let Err(l) = set.budget.check(&state.ledger, session, now) {
+                    } else if let Err(l) =
+                        set.budget.check(round.as_ref().unwrap_or(&state.ledger), session, now)
+                    {
                         Some(Verdict::Budget(format!("budget.{}", Limit::field(l))))
                     } else {
+                        let budget = round.get_or_insert_with(|| Ledger {
+                            shown: state.ledger.shown.clone(),
+                            session: state.ledger.session,
+                            session_count: state.ledger.session_count,
+                            ..Ledger::default()
+                        });
+                        budget.record_exposure(&c.id, session, now, false);
                         taken.push((slot, c.id.clone()));
                         winners.push((i, arm));
                         None

@@ -162,6 +162,8 @@ pub fn read_schedule(v: &Value, path: &str, errs: &mut Errors) -> Option<Schedul
                 &p,
                 ErrorKind::Invalid("give \"offsets\" or \"utc_offset\", not both".into()),
             );
+            // Order is checked within `offsets` only, not against the `utc_offset` entry.
+            s.offsets.clear();
         }
         match v {
             Value::Arr(items) => {
