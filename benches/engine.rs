@@ -17,11 +17,14 @@ fn median(mut xs: Vec<f64>) -> f64 {
 }
 
 fn main() {
+    // Fewer rounds under an instruction counter (valgrind), where time is not measured.
+    let rounds_n =
+        std::env::var("NUDGE_BENCH_ROUNDS").ok().and_then(|r| r.parse().ok()).unwrap_or(15);
     let doc = fixture::campaigns(50);
     let set = load(&doc).set;
     assert_eq!(set.campaigns.len(), 50, "the fixture must load cleanly");
 
-    let rounds: Vec<f64> = (0..15)
+    let rounds: Vec<f64> = (0..rounds_n)
         .map(|_| {
             let t = Instant::now();
             for _ in 0..20 {
@@ -31,13 +34,23 @@ fn main() {
         })
         .collect();
     let load_us = median(rounds);
+    let rounds: Vec<f64> = (0..rounds_n)
+        .map(|_| {
+            let t = Instant::now();
+            for _ in 0..20 {
+                black_box(nudge::engine::json::parse(black_box(&doc)).ok());
+            }
+            t.elapsed().as_secs_f64() * 1e6 / 20.0
+        })
+        .collect();
+    let parse_us = median(rounds);
 
     let mut state = State::new("bench-visitor");
     let events: Vec<_> = (0..2_000).map(fixture::event).collect();
     for e in &events {
         decide(&mut state, &set, e, e.ts, false);
     }
-    let rounds: Vec<f64> = (0..15)
+    let rounds: Vec<f64> = (0..rounds_n)
         .map(|r| {
             let mut s = state.clone();
             let shifted: Vec<_> = events
@@ -63,9 +76,10 @@ fn main() {
         decide(&mut state, &set, &e, e.ts, false);
     }
     println!(
-        "{{\"decide_50_native_ns\":{:.0},\"load_50_native_us\":{:.1},\"profile_bytes_10k_events\":{},\"state_bytes_10k_events\":{}}}",
+        "{{\"decide_50_native_ns\":{:.0},\"load_50_native_us\":{:.1},\"parse_50_native_us\":{:.1},\"profile_bytes_10k_events\":{},\"state_bytes_10k_events\":{}}}",
         decide_ns,
         load_us,
+        parse_us,
         state.profile.to_json().len(),
         state.to_json().len()
     );

@@ -5,12 +5,12 @@
 //! sorted for arbitration: higher priority first, then by id.
 
 use super::cap::{read_budget, read_caps, Budget, Caps};
-use super::content::{read_content, Content};
+use super::content::{read_content, read_content_over, Content};
 use super::json::{self, Value};
 use super::rule::{EventMatch, Rule, RuleReader, TrackSpec};
 use super::schedule::{read_schedule, Schedule};
 use super::schema::{
-    field, index, read_enum, read_num, read_str, CampaignError, ErrorKind, Errors, Obj, Severity,
+    read_enum, read_num, read_str, CampaignError, ErrorKind, Errors, Obj, Path, Severity,
 };
 use super::Millis;
 
@@ -233,7 +233,7 @@ pub fn load(text: &str) -> Loaded {
 pub fn load_value(v: &Value) -> Loaded {
     let mut errs = Errors::default();
     let mut set = CampaignSet::default();
-    let Some(root) = Obj::open(v, "$", ROOT_KEYS, &mut errs) else {
+    let Some(root) = Obj::open(v, &Path::Root, ROOT_KEYS, &mut errs) else {
         return Loaded { set, errors: errs.list };
     };
     match root.req("schema", &mut errs) {
@@ -254,13 +254,14 @@ pub fn load_value(v: &Value) -> Loaded {
     };
     if items.len() > MAX_CAMPAIGNS {
         errs.push(
-            "campaigns",
+            &Path::Root.key("campaigns"),
             ErrorKind::Invalid(format!("at most {MAX_CAMPAIGNS} campaigns; the rest are ignored")),
         );
     }
     let mut reader = RuleReader { errs: &mut errs, tracks: Vec::new() };
     for (i, item) in items.iter().enumerate().take(MAX_CAMPAIGNS) {
-        let path = index("campaigns", i);
+        let list = Path::Root.key("campaigns");
+        let path = list.at(i);
         let tracks_before = reader.tracks.len();
         let before = reader.errs.error_count();
         let campaign = read_campaign(item, &path, &mut reader);
@@ -269,7 +270,7 @@ pub fn load_value(v: &Value) -> Loaded {
             Some(c) if !bad => {
                 if set.campaigns.iter().any(|o| o.id == c.id) {
                     reader.errs.push(
-                        &field(&path, "id"),
+                        &path.key("id"),
                         ErrorKind::Invalid(format!("duplicate campaign id \"{}\"", c.id)),
                     );
                     reader.tracks.truncate(tracks_before);
@@ -285,7 +286,7 @@ pub fn load_value(v: &Value) -> Loaded {
     Loaded { set, errors: errs.list }
 }
 
-fn read_id(v: &Value, path: &str, errs: &mut Errors) -> Option<String> {
+fn read_id(v: &Value, path: &Path<'_>, errs: &mut Errors) -> Option<String> {
     let id = read_str(v, path, errs)?;
     let ok = id.len() <= 64 && id.chars().all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c));
     if !ok {
@@ -295,7 +296,7 @@ fn read_id(v: &Value, path: &str, errs: &mut Errors) -> Option<String> {
     Some(id)
 }
 
-fn read_placement(v: &Value, path: &str, errs: &mut Errors) -> Option<Placement> {
+fn read_placement(v: &Value, path: &Path<'_>, errs: &mut Errors) -> Option<Placement> {
     let o = Obj::open(v, path, &["type", "position", "mode", "overlay"], errs)?;
     let kind = o.req("type", errs).and_then(|(v, p)| read_enum(v, &p, &["bar", "modal"], errs))?;
     let before = errs.error_count();
@@ -325,24 +326,7 @@ fn read_placement(v: &Value, path: &str, errs: &mut Errors) -> Option<Placement>
     (errs.error_count() == before).then_some(placement)
 }
 
-/// Shallow merge of a variant's content overrides over the campaign's content.
-fn merged(base: &Value, over: &Value) -> Value {
-    match (base, over) {
-        (Value::Obj(b), Value::Obj(o)) => {
-            let mut out = b.clone();
-            for (k, v) in o {
-                match out.iter_mut().find(|(bk, _)| bk == k) {
-                    Some(slot) => slot.1 = v.clone(),
-                    None => out.push((k.clone(), v.clone())),
-                }
-            }
-            Value::Obj(out)
-        }
-        (_, o) => o.clone(),
-    }
-}
-
-fn read_campaign(v: &Value, path: &str, reader: &mut RuleReader<'_>) -> Option<Campaign> {
+fn read_campaign(v: &Value, path: &Path<'_>, reader: &mut RuleReader<'_>) -> Option<Campaign> {
     let o = Obj::open(v, path, CAMPAIGN_KEYS, reader.errs)?;
     let id = o.req("id", reader.errs).and_then(|(v, p)| read_id(v, &p, reader.errs));
     let name = o.str("name", reader.errs);
@@ -366,8 +350,7 @@ fn read_campaign(v: &Value, path: &str, reader: &mut RuleReader<'_>) -> Option<C
     });
     let placement =
         o.req("placement", reader.errs).and_then(|(v, p)| read_placement(v, &p, reader.errs));
-    let content_v = o.req("content", reader.errs);
-    let content = content_v.as_ref().and_then(|(v, p)| read_content(v, p, reader.errs));
+    let content = o.req("content", reader.errs).and_then(|(v, p)| read_content(v, &p, reader.errs));
     let trigger = o.req("trigger", reader.errs).and_then(|(v, p)| reader.rule(v, &p));
     let audience = o.get("audience").and_then(|(v, p)| reader.rule(v, &p));
     let caps = o.get("caps").map_or(Some(Caps::default()), |(v, p)| read_caps(v, &p, reader.errs));
@@ -383,17 +366,17 @@ fn read_campaign(v: &Value, path: &str, reader: &mut RuleReader<'_>) -> Option<C
         let within = g.duration("within", reader.errs).unwrap_or(Millis(7 * Millis::DAY.0));
         if within == Millis(0) {
             reader.errs.push(
-                &field(&p, "within"),
+                &p.key("within"),
                 ErrorKind::Invalid("an attribution window must be longer than 0".into()),
             );
         }
         Some(Goal { event: event?, within })
     });
-    let variants = match (o.get("variants"), &content, content_v) {
-        (None, Some(c), _) => {
+    let variants = match (o.get("variants"), &content) {
+        (None, Some(c)) => {
             Some(vec![Variant { id: "default".into(), weight: 1.0, content: c.clone() }])
         }
-        (Some((v, p)), Some(_), Some((base, _))) => read_variants(v, &p, base, reader.errs),
+        (Some((v, p)), Some(base)) => read_variants(v, &p, base, reader.errs),
         _ => None,
     };
     let (trigger, placement) = (trigger?, placement?);
@@ -412,12 +395,17 @@ fn read_campaign(v: &Value, path: &str, reader: &mut RuleReader<'_>) -> Option<C
         control: control?,
         salt,
         goal,
-        path: path.to_string(),
+        path: path.render(),
         timed,
     })
 }
 
-fn read_variants(v: &Value, path: &str, base: &Value, errs: &mut Errors) -> Option<Vec<Variant>> {
+fn read_variants(
+    v: &Value,
+    path: &Path<'_>,
+    base: &Content,
+    errs: &mut Errors,
+) -> Option<Vec<Variant>> {
     let Value::Arr(items) = v else {
         errs.expected(path, "an array of variants", v);
         return None;
@@ -432,32 +420,26 @@ fn read_variants(v: &Value, path: &str, base: &Value, errs: &mut Errors) -> Opti
     let before = errs.error_count();
     let mut out: Vec<Variant> = Vec::new();
     for (i, item) in items.iter().enumerate() {
-        let p = index(path, i);
+        let p = path.at(i);
         let Some(o) = Obj::open(item, &p, &["id", "weight", "content"], errs) else { continue };
         let id = o.req("id", errs).and_then(|(v, ip)| read_id(v, &ip, errs));
         if let Some(id) = &id {
             if id == "control" {
                 errs.push(
-                    &field(&p, "id"),
+                    &p.key("id"),
                     ErrorKind::Invalid("\"control\" is reserved for the hold-out".into()),
                 );
             } else if out.iter().any(|x| x.id == *id) {
                 errs.push(
-                    &field(&p, "id"),
+                    &p.key("id"),
                     ErrorKind::Invalid(format!("duplicate variant id \"{id}\"")),
                 );
             }
         }
         let weight = o.get("weight").map_or(Some(1.0), |(v, wp)| read_num(v, &wp, 0.0, 1e6, errs));
         let content = match o.get("content") {
-            None => read_content(base, &field(&p, "content"), &mut Errors::default()),
-            Some((c, cp)) if matches!(c, Value::Obj(_)) => {
-                read_content(&merged(base, c), &cp, errs)
-            }
-            Some((c, cp)) => {
-                errs.expected(&cp, "an object of content overrides", c);
-                None
-            }
+            None => Some(base.clone()),
+            Some((c, cp)) => read_content_over(c, &cp, errs, Some(base)),
         };
         if let (Some(id), Some(weight), Some(content)) = (id, weight, content) {
             out.push(Variant { id, weight, content });

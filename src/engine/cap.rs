@@ -8,7 +8,7 @@ use std::collections::BTreeMap;
 
 use super::assign::Arm;
 use super::json::Value;
-use super::schema::{field, read_count, ErrorKind, Errors, Obj};
+use super::schema::{read_count, ErrorKind, Errors, Obj, Path};
 use super::Millis;
 
 /// Most impression timestamps kept per campaign and overall; also the largest cap accepted
@@ -337,7 +337,7 @@ fn windowed(o: &Obj<'_>, key: &str, errs: &mut Errors) -> Option<u32> {
 }
 
 /// Reads a caps object; absent fields are off (the defaults apply only when `caps` is absent).
-pub fn read_caps(v: &Value, path: &str, errs: &mut Errors) -> Option<Caps> {
+pub fn read_caps(v: &Value, path: &Path<'_>, errs: &mut Errors) -> Option<Caps> {
     const KEYS: &[&str] = &[
         "per_session",
         "per_day",
@@ -354,7 +354,7 @@ pub fn read_caps(v: &Value, path: &str, errs: &mut Errors) -> Option<Caps> {
         let days = pd.req("days", errs).and_then(|(v, p)| read_count(v, &p, 365, errs));
         let max = pd.req("max", errs).and_then(|(v, p)| read_count(v, &p, MAX_KEPT as u32, errs));
         if days == Some(0) {
-            errs.push(&field(&p, "days"), ErrorKind::Invalid("must be at least 1".into()));
+            errs.push(&p.key("days"), ErrorKind::Invalid("must be at least 1".into()));
         }
         Some(PerDays { days: days?, max: max? })
     });
@@ -386,7 +386,7 @@ pub fn read_caps(v: &Value, path: &str, errs: &mut Errors) -> Option<Caps> {
 }
 
 /// Reads the set-wide budget.
-pub fn read_budget(v: &Value, path: &str, errs: &mut Errors) -> Option<Budget> {
+pub fn read_budget(v: &Value, path: &Path<'_>, errs: &mut Errors) -> Option<Budget> {
     let o = Obj::open(v, path, &["per_session", "per_day", "min_gap"], errs)?;
     let before = errs.error_count();
     let b = Budget {

@@ -5,7 +5,7 @@
 //! editor preview, the collector and the SDK agree on it.
 
 use super::json::{num_string, Value};
-use super::schema::{field, read_count, read_str, ErrorKind, Errors, Obj};
+use super::schema::{read_count, read_str, ErrorKind, Errors, Obj, Path};
 use super::Millis;
 
 /// Text in one or more languages. A plain string is stored under the empty language.
@@ -237,14 +237,14 @@ pub struct Content {
 const CONTENT_KEYS: &[&str] = &["headline", "body", "cta", "coupon", "countdown", "image", "theme"];
 
 /// Reads text: a string, or an object of language → string.
-pub fn read_text(v: &Value, path: &str, errs: &mut Errors) -> Option<Text> {
+pub fn read_text(v: &Value, path: &Path<'_>, errs: &mut Errors) -> Option<Text> {
     match v {
         Value::Str(_) => Some(Text(vec![(String::new(), read_str(v, path, errs)?)])),
         Value::Obj(fields) if !fields.is_empty() => {
             let before = errs.error_count();
             let mut out = Vec::new();
             for (lang, t) in fields {
-                let p = field(path, lang);
+                let p = path.key(lang);
                 let ok_lang = lang.len() <= 16
                     && lang.split('-').all(|part| {
                         !part.is_empty() && part.chars().all(|c| c.is_ascii_alphanumeric())
@@ -273,7 +273,7 @@ pub fn read_text(v: &Value, path: &str, errs: &mut Errors) -> Option<Text> {
 
 /// A URL safe to put in a link or image: http(s) or a site path. `javascript:` and
 /// friends are refused, because a campaign must never become a script injection.
-fn read_url(v: &Value, path: &str, errs: &mut Errors) -> Option<String> {
+fn read_url(v: &Value, path: &Path<'_>, errs: &mut Errors) -> Option<String> {
     let s = read_str(v, path, errs)?;
     let lower = s.trim().to_ascii_lowercase();
     let ok = lower.starts_with("https://")
@@ -300,10 +300,25 @@ fn read_colour(o: &Obj<'_>, key: &str, default: Rgb, errs: &mut Errors) -> Rgb {
 }
 
 /// Reads a content object. `now_hint` is unused by parsing; countdowns are resolved at show time.
-pub fn read_content(v: &Value, path: &str, errs: &mut Errors) -> Option<Content> {
+pub fn read_content(v: &Value, path: &Path<'_>, errs: &mut Errors) -> Option<Content> {
+    read_content_over(v, path, errs, None)
+}
+
+/// Reads content overrides over `base` (a variant's `content`): absent fields keep the
+/// base's value, present ones are read and checked as usual.
+pub fn read_content_over(
+    v: &Value,
+    path: &Path<'_>,
+    errs: &mut Errors,
+    base: Option<&Content>,
+) -> Option<Content> {
     let o = Obj::open(v, path, CONTENT_KEYS, errs)?;
     let before = errs.error_count();
-    let headline = o.req("headline", errs).and_then(|(v, p)| read_text(v, &p, errs));
+    let headline = match (o.get("headline"), base) {
+        (Some((v, p)), _) => read_text(v, &p, errs),
+        (None, Some(b)) => Some(b.headline.clone()),
+        (None, None) => o.req("headline", errs).and(None),
+    };
     let body = o.get("body").and_then(|(v, p)| read_text(v, &p, errs));
     let coupon = o.get("coupon").and_then(|(v, p)| {
         let c = read_str(v, &p, errs)?;
@@ -337,12 +352,6 @@ pub fn read_content(v: &Value, path: &str, errs: &mut Errors) -> Option<Content>
         };
         Some(Cta { label: label?, action: action? })
     });
-    if let (Some(Cta { action: CtaAction::Copy, .. }), None) = (&cta, &coupon) {
-        errs.push(
-            &field(path, "cta.action"),
-            ErrorKind::Invalid("\"copy\" needs a coupon code".into()),
-        );
-    }
     let countdown = o.get("countdown").and_then(|(v, p)| {
         let c = Obj::open(v, &p, &["until", "minutes"], errs)?;
         match (c.get("until"), c.get("minutes")) {
@@ -382,14 +391,34 @@ pub fn read_content(v: &Value, path: &str, errs: &mut Errors) -> Option<Content>
         };
         Some(Image { src: src?, alt: alt? })
     });
-    let theme = o.get("theme").and_then(|(v, p)| read_theme(v, &p, errs)).unwrap_or_default();
+    let theme = o.get("theme").and_then(|(v, p)| read_theme(v, &p, errs));
+    // Absent fields inherit from the base (a variant's campaign content).
+    let inherit = |key: &str| o.get(key).is_none();
+    let (body, cta, coupon, countdown, image, theme) = match base {
+        Some(b) => (
+            if inherit("body") { b.body.clone() } else { body },
+            if inherit("cta") { b.cta.clone() } else { cta },
+            if inherit("coupon") { b.coupon.clone() } else { coupon },
+            if inherit("countdown") { b.countdown } else { countdown },
+            if inherit("image") { b.image.clone() } else { image },
+            theme.unwrap_or_else(|| b.theme.clone()),
+        ),
+        None => (body, cta, coupon, countdown, image, theme.unwrap_or_default()),
+    };
+    if let (Some(Cta { action: CtaAction::Copy, .. }), None) = (&cta, &coupon) {
+        let cta_path = path.key("cta");
+        errs.push(
+            &cta_path.key("action"),
+            ErrorKind::Invalid("\"copy\" needs a coupon code".into()),
+        );
+    }
     if errs.error_count() != before {
         return None;
     }
     Some(Content { headline: headline?, body, cta, coupon, countdown, image, theme })
 }
 
-fn read_theme(v: &Value, path: &str, errs: &mut Errors) -> Option<Theme> {
+fn read_theme(v: &Value, path: &Path<'_>, errs: &mut Errors) -> Option<Theme> {
     let o = Obj::open(
         v,
         path,
@@ -407,7 +436,7 @@ fn read_theme(v: &Value, path: &str, errs: &mut Errors) -> Option<Theme> {
     };
     if let Some(f) = &t.font {
         if f.contains([';', '{', '}', '<', '>']) {
-            errs.expected(&field(path, "font"), "a font-family list", &Value::Str(f.clone()));
+            errs.expected(&path.key("font"), "a font-family list", &Value::Str(f.clone()));
         }
     }
     for (fg, bg, key) in [(t.text, t.background, "text"), (t.accent_text, t.accent, "accent_text")]
@@ -415,7 +444,7 @@ fn read_theme(v: &Value, path: &str, errs: &mut Errors) -> Option<Theme> {
         let ratio = contrast(fg, bg);
         if ratio < 4.5 {
             errs.warn(
-                &field(path, key),
+                &path.key(key),
                 ErrorKind::Invalid(format!(
                     "text contrast {}:1 is below 4.5:1 ({} on {})",
                     num_string((ratio * 100.0).round() / 100.0),

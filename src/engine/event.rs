@@ -5,7 +5,7 @@
 //! path errors; [`Event::to_json`] is the one wire shape events leave the engine in.
 
 use super::json::{self, Value};
-use super::schema::{field, read_str, ErrorKind, Errors, Obj};
+use super::schema::{read_str, AsPath, ErrorKind, Errors, Obj, Path};
 use super::Millis;
 
 /// The event vocabulary nudge understands without configuration.
@@ -151,7 +151,8 @@ impl Event {
 
     /// Reads an event from JSON, e.g.
     /// `{"id":"e1","name":"Product Viewed","ts":1700000000000,"props":{…},"page":{…}}`.
-    pub fn read(v: &Value, path: &str, errs: &mut Errors) -> Option<Event> {
+    pub fn read(v: &Value, path: &(impl AsPath + ?Sized), errs: &mut Errors) -> Option<Event> {
+        let path = &path.as_path();
         const KNOWN: &[&str] =
             &["id", "name", "ts", "props", "page", "anon_id", "session", "sent_at"];
         let o = Obj::open(v, path, KNOWN, errs)?;
@@ -234,7 +235,7 @@ pub fn page_json(p: &PageContext) -> Value {
     Value::Obj(fields)
 }
 
-fn any_str(v: &Value, path: &str, errs: &mut Errors) -> String {
+fn any_str(v: &Value, path: &Path<'_>, errs: &mut Errors) -> String {
     match v {
         Value::Str(s) => s.chars().take(2_000).collect(),
         Value::Null => String::new(),
@@ -246,13 +247,18 @@ fn any_str(v: &Value, path: &str, errs: &mut Errors) -> String {
 }
 
 /// Reads a page context object.
-pub fn read_page(v: &Value, path: &str, errs: &mut Errors) -> Option<PageContext> {
+pub fn read_page(
+    v: &Value,
+    path: &(impl AsPath + ?Sized),
+    errs: &mut Errors,
+) -> Option<PageContext> {
+    let path = &path.as_path();
     const KNOWN: &[&str] =
         &["url", "path", "referrer", "title", "utm", "device", "language", "type"];
     let o = Obj::open(v, path, KNOWN, errs)?;
     let mut page = PageContext::default();
     for (k, v) in o.fields() {
-        let p = field(path, k);
+        let p = path.key(k);
         match k.as_str() {
             "url" => page.url = any_str(v, &p, errs),
             "path" => page.path = any_str(v, &p, errs),
@@ -326,12 +332,13 @@ pub fn lifecycle(
 }
 
 /// Reads a list of events (`path` is the array's path).
-pub fn read_events(v: &Value, path: &str, errs: &mut Errors) -> Vec<Event> {
+pub fn read_events(v: &Value, path: &(impl AsPath + ?Sized), errs: &mut Errors) -> Vec<Event> {
+    let path = &path.as_path();
     match v {
         Value::Arr(items) => items
             .iter()
             .enumerate()
-            .filter_map(|(i, e)| Event::read(e, &super::schema::index(path, i), errs))
+            .filter_map(|(i, e)| Event::read(e, &path.at(i), errs))
             .collect(),
         other => {
             errs.push(

@@ -12,7 +12,7 @@ use super::event::Event;
 use super::json::{self, Value};
 use super::profile::{Consent, Profile, Track};
 use super::schema::{
-    field, index, read_count, read_duration, read_enum, read_num, read_str, ErrorKind, Errors, Obj,
+    read_count, read_duration, read_enum, read_num, read_str, ErrorKind, Errors, Obj, Path,
 };
 use super::Millis;
 
@@ -546,7 +546,7 @@ pub const MAX_WINDOWED_COUNT: u32 = 50;
 
 impl RuleReader<'_> {
     /// Reads one rule at `path`.
-    pub fn rule(&mut self, v: &Value, path: &str) -> Option<Rule> {
+    pub fn rule(&mut self, v: &Value, path: &Path<'_>) -> Option<Rule> {
         let o = Obj::open(v, path, RULES, self.errs)?;
         let Some((key, inner)) = o.only() else {
             let found = if o.fields().is_empty() {
@@ -566,7 +566,7 @@ impl RuleReader<'_> {
         if !RULES.contains(&key) {
             return None; // Already reported as unknown, with a suggestion.
         }
-        let p = field(path, key);
+        let p = path.key(key);
         let errs = &mut *self.errs;
         let kind = match key {
             "all" | "any" => {
@@ -579,11 +579,8 @@ impl RuleReader<'_> {
                     return None;
                 }
                 let before = self.errs.error_count();
-                let rules: Vec<Rule> = items
-                    .iter()
-                    .enumerate()
-                    .filter_map(|(i, r)| self.rule(r, &index(&p, i)))
-                    .collect();
+                let rules: Vec<Rule> =
+                    items.iter().enumerate().filter_map(|(i, r)| self.rule(r, &p.at(i))).collect();
                 if self.errs.error_count() != before {
                     return None;
                 }
@@ -641,8 +638,11 @@ impl RuleReader<'_> {
                         "campaign" => Attr::UtmCampaign,
                         _ => continue,
                     };
-                    let path = field(&p, k);
-                    parts.push(Rule { kind: RuleKind::Attr(attr, pred(v, &path, errs)?), path });
+                    let path = p.key(k);
+                    parts.push(Rule {
+                        kind: RuleKind::Attr(attr, pred(v, &path, errs)?),
+                        path: path.render(),
+                    });
                 }
                 if parts.is_empty() {
                     errs.push(&p, ErrorKind::Invalid("needs source, medium or campaign".into()));
@@ -680,10 +680,10 @@ impl RuleReader<'_> {
                 };
                 let mut parts = Vec::new();
                 for (k, v) in fields {
-                    let path = field(&p, k);
+                    let path = p.key(k);
                     parts.push(Rule {
                         kind: RuleKind::Trait(k.clone(), pred(v, &path, errs)?),
-                        path,
+                        path: path.render(),
                     });
                 }
                 if parts.is_empty() {
@@ -701,11 +701,11 @@ impl RuleReader<'_> {
                 },
             ),
         };
-        Some(Rule { path: p, kind })
+        Some(Rule { path: p.render(), kind })
     }
 
     /// Reads an event match: a name, or `{"name": …, "where": {…}}`.
-    pub fn event_match(&mut self, v: &Value, path: &str) -> Option<EventMatch> {
+    pub fn event_match(&mut self, v: &Value, path: &Path<'_>) -> Option<EventMatch> {
         if let Value::Str(_) = v {
             return Some(EventMatch { name: read_str(v, path, self.errs)?, props: Vec::new() });
         }
@@ -717,7 +717,7 @@ impl RuleReader<'_> {
             match w {
                 Value::Obj(fields) => {
                     for (k, pv) in fields {
-                        if let Some(pr) = pred(pv, &field(&wp, k), self.errs) {
+                        if let Some(pr) = pred(pv, &wp.key(k), self.errs) {
                             props.push((k.clone(), pr));
                         }
                     }
@@ -755,7 +755,7 @@ impl RuleReader<'_> {
         key
     }
 
-    fn count(&mut self, v: &Value, path: &str) -> Option<RuleKind> {
+    fn count(&mut self, v: &Value, path: &Path<'_>) -> Option<RuleKind> {
         let o = Obj::open(v, path, &["event", "at_least", "within", "same"], self.errs)?;
         let before = self.errs.error_count();
         let m = o.req("event", self.errs).and_then(|(v, p)| self.event_match(v, &p));
@@ -782,7 +782,7 @@ impl RuleReader<'_> {
             if n > MAX_WINDOWED_COUNT {
                 let found = json::num_string(f64::from(n));
                 self.errs.push(
-                    &field(path, "at_least"),
+                    &path.key("at_least"),
                     ErrorKind::Expected {
                         expected: format!("at most {MAX_WINDOWED_COUNT} for a windowed count"),
                         found,
@@ -799,7 +799,7 @@ impl RuleReader<'_> {
         Some(RuleKind::Count { track, same, at_least, within })
     }
 
-    fn sequence(&mut self, v: &Value, path: &str) -> Option<RuleKind> {
+    fn sequence(&mut self, v: &Value, path: &Path<'_>) -> Option<RuleKind> {
         let o = Obj::open(v, path, &["first", "then", "then_not", "within"], self.errs)?;
         let before = self.errs.error_count();
         let first = o.req("first", self.errs).and_then(|(v, p)| self.event_match(v, &p));
@@ -813,8 +813,7 @@ impl RuleReader<'_> {
             );
         }
         if within == Some(Millis(0)) {
-            self.errs
-                .push(&field(path, "within"), ErrorKind::Invalid("must be longer than 0".into()));
+            self.errs.push(&path.key("within"), ErrorKind::Invalid("must be longer than 0".into()));
         }
         if self.errs.error_count() != before {
             return None;
@@ -835,7 +834,7 @@ impl RuleReader<'_> {
 }
 
 /// A predicate: a scalar (equality), an array (one of), or an object of operators.
-pub fn pred(v: &Value, path: &str, errs: &mut Errors) -> Option<Pred> {
+pub fn pred(v: &Value, path: &Path<'_>, errs: &mut Errors) -> Option<Pred> {
     match v {
         Value::Str(_) | Value::Num(_) | Value::Bool(_) => Some(Pred(vec![Op::Eq(v.clone())])),
         Value::Arr(items) => Some(Pred(vec![Op::In(items.clone())])),
@@ -844,7 +843,7 @@ pub fn pred(v: &Value, path: &str, errs: &mut Errors) -> Option<Pred> {
             let before = errs.error_count();
             let mut ops = Vec::new();
             for (k, x) in o.fields() {
-                let p = field(path, k);
+                let p = path.key(k);
                 let num = |errs: &mut Errors| match x {
                     Value::Num(n) => Some(*n),
                     other => {
@@ -892,7 +891,7 @@ pub fn pred(v: &Value, path: &str, errs: &mut Errors) -> Option<Pred> {
     }
 }
 
-fn page_rule(v: &Value, path: &str, errs: &mut Errors) -> Option<PageRule> {
+fn page_rule(v: &Value, path: &Path<'_>, errs: &mut Errors) -> Option<PageRule> {
     let o = Obj::open(v, path, &["url", "path", "path_prefix", "type"], errs)?;
     let before = errs.error_count();
     let r = PageRule {
@@ -907,7 +906,7 @@ fn page_rule(v: &Value, path: &str, errs: &mut Errors) -> Option<PageRule> {
     if let Some(pre) = &r.path_prefix {
         if !pre.starts_with('/') {
             errs.expected(
-                &field(path, "path_prefix"),
+                &path.key("path_prefix"),
                 "a path starting with \"/\"",
                 &Value::Str(pre.clone()),
             );

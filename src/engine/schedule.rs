@@ -6,7 +6,7 @@
 //! serves campaigns. The engine only looks the current offset up in that list.
 
 use super::json::Value;
-use super::schema::{field, index, read_count, read_duration, read_enum, ErrorKind, Errors, Obj};
+use super::schema::{read_count, read_duration, read_enum, ErrorKind, Errors, Obj, Path};
 use super::Millis;
 
 /// A campaign's schedule.
@@ -102,7 +102,7 @@ impl Schedule {
 }
 
 /// Reads a schedule object.
-pub fn read_schedule(v: &Value, path: &str, errs: &mut Errors) -> Option<Schedule> {
+pub fn read_schedule(v: &Value, path: &Path<'_>, errs: &mut Errors) -> Option<Schedule> {
     let o = Obj::open(
         v,
         path,
@@ -118,14 +118,14 @@ pub fn read_schedule(v: &Value, path: &str, errs: &mut Errors) -> Option<Schedul
     };
     if let (Some(a), Some(b)) = (s.start, s.end) {
         if b <= a {
-            errs.push(&field(path, "end"), ErrorKind::Invalid("must be after start".into()));
+            errs.push(&path.key("end"), ErrorKind::Invalid("must be after start".into()));
         }
     }
     if let Some((v, p)) = o.get("days") {
         match v {
             Value::Arr(days) if !days.is_empty() => {
                 for (i, d) in days.iter().enumerate() {
-                    if let Some(name) = read_enum(d, &index(&p, i), &DAYS, errs) {
+                    if let Some(name) = read_enum(d, &p.at(i), &DAYS, errs) {
                         s.days |= 1 << DAYS.iter().position(|x| *x == name).unwrap_or(0);
                     }
                 }
@@ -136,8 +136,8 @@ pub fn read_schedule(v: &Value, path: &str, errs: &mut Errors) -> Option<Schedul
     if let Some((v, p)) = o.get("hours") {
         match v {
             Value::Arr(h) if h.len() == 2 => {
-                let from = read_count(&h[0], &index(&p, 0), 23, errs);
-                let to = read_count(&h[1], &index(&p, 1), 24, errs);
+                let from = read_count(&h[0], &p.at(0), 23, errs);
+                let to = read_count(&h[1], &p.at(1), 24, errs);
                 if let (Some(f), Some(t)) = (from, to) {
                     if f == t {
                         errs.push(&p, ErrorKind::Invalid("an empty range of hours".into()));
@@ -168,20 +168,16 @@ pub fn read_schedule(v: &Value, path: &str, errs: &mut Errors) -> Option<Schedul
         match v {
             Value::Arr(items) => {
                 for (i, item) in items.iter().enumerate() {
-                    let ip = index(&p, i);
+                    let ip = p.at(i);
                     match item {
                         Value::Arr(pair) if pair.len() == 2 => {
-                            let from = read_duration(&pair[0], &index(&ip, 0), errs);
+                            let from = read_duration(&pair[0], &ip.at(0), errs);
                             let mins = match &pair[1] {
                                 Value::Num(n) if n.fract() == 0.0 && n.abs() <= 840.0 => {
                                     Some(*n as i32)
                                 }
                                 other => {
-                                    errs.expected(
-                                        &index(&ip, 1),
-                                        "minutes from -840 to 840",
-                                        other,
-                                    );
+                                    errs.expected(&ip.at(1), "minutes from -840 to 840", other);
                                     None
                                 }
                             };

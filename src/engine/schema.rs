@@ -89,17 +89,25 @@ pub struct Errors {
 
 impl Errors {
     /// Records an error.
-    pub fn push(&mut self, path: &str, kind: ErrorKind) {
-        self.list.push(CampaignError { path: path.to_string(), kind, severity: Severity::Error });
+    pub fn push(&mut self, path: &(impl AsPath + ?Sized), kind: ErrorKind) {
+        self.list.push(CampaignError {
+            path: path.as_path().render(),
+            kind,
+            severity: Severity::Error,
+        });
     }
 
     /// Records a warning.
-    pub fn warn(&mut self, path: &str, kind: ErrorKind) {
-        self.list.push(CampaignError { path: path.to_string(), kind, severity: Severity::Warning });
+    pub fn warn(&mut self, path: &(impl AsPath + ?Sized), kind: ErrorKind) {
+        self.list.push(CampaignError {
+            path: path.as_path().render(),
+            kind,
+            severity: Severity::Warning,
+        });
     }
 
     /// Records an "expected X, found <value>" error.
-    pub fn expected(&mut self, path: &str, expected: &str, found: &Value) {
+    pub fn expected(&mut self, path: &(impl AsPath + ?Sized), expected: &str, found: &Value) {
         self.push(path, ErrorKind::Expected { expected: expected.into(), found: found.preview() });
     }
 
@@ -109,61 +117,152 @@ impl Errors {
     }
 }
 
-/// Joins a path and a field name.
-pub fn field(path: &str, key: &str) -> String {
-    if path.is_empty() || path == "$" {
-        return key.to_string();
-    }
-    let mut p = String::with_capacity(path.len() + key.len() + 1);
-    p.push_str(path);
-    p.push('.');
-    p.push_str(key);
-    p
+/// Anything that names a JSON path: a [`Path`] or already-rendered text (`"events[3]"`).
+pub trait AsPath {
+    /// The path.
+    fn as_path(&self) -> Path<'_>;
 }
 
-/// Joins a path and an index.
+impl AsPath for str {
+    fn as_path(&self) -> Path<'_> {
+        Path::Text(self)
+    }
+}
+
+impl AsPath for String {
+    fn as_path(&self) -> Path<'_> {
+        Path::Text(self)
+    }
+}
+
+impl AsPath for Path<'_> {
+    fn as_path(&self) -> Path<'_> {
+        *self
+    }
+}
+
+/// Joins a rendered path and a field name (for callers outside the engine's readers).
+pub fn field(path: &str, key: &str) -> String {
+    Path::Text(path).key(key).render()
+}
+
+/// Joins a rendered path and an index (for callers outside the engine's readers).
 pub fn index(path: &str, i: usize) -> String {
-    let mut p = String::with_capacity(path.len() + 4);
-    p.push_str(path);
-    p.push('[');
-    p.push_str(&i.to_string());
-    p.push(']');
-    p
+    Path::Text(path).at(i).render()
+}
+
+/// A JSON path, built on the stack as readers descend and rendered to text only when a
+/// finding needs it (loading stays allocation-light on the happy path).
+///
+/// ```
+/// use nudge::engine::schema::Path;
+/// let root = Path::Root;
+/// let campaigns = root.key("campaigns");
+/// let c2 = campaigns.at(2);
+/// assert_eq!(c2.key("trigger").render(), "campaigns[2].trigger");
+/// assert_eq!(Path::Root.render(), "$");
+/// ```
+#[derive(Clone, Copy, Debug)]
+pub enum Path<'a> {
+    /// The document itself (`$`).
+    Root,
+    /// An already-rendered prefix, e.g. `events[3]` from a caller.
+    Text(&'a str),
+    /// A field of an object.
+    Key(&'a Path<'a>, &'a str),
+    /// An element of an array.
+    Index(&'a Path<'a>, usize),
+}
+
+impl<'a> Path<'a> {
+    /// The path of field `k` below this one.
+    pub fn key<'b>(&'b self, k: &'b str) -> Path<'b> {
+        Path::Key(self, k)
+    }
+
+    /// The path of element `i` below this one.
+    pub fn at(&self, i: usize) -> Path<'_> {
+        Path::Index(self, i)
+    }
+
+    fn is_root(&self) -> bool {
+        matches!(self, Path::Root) || matches!(self, Path::Text(t) if t.is_empty() || *t == "$")
+    }
+
+    fn write(&self, out: &mut String) {
+        match self {
+            Path::Root => {}
+            Path::Text(t) => {
+                if !self.is_root() {
+                    out.push_str(t)
+                }
+            }
+            Path::Key(parent, k) => {
+                parent.write(out);
+                if !parent.is_root() {
+                    out.push('.');
+                }
+                out.push_str(k);
+            }
+            Path::Index(parent, i) => {
+                parent.write(out);
+                out.push('[');
+                out.push_str(&i.to_string());
+                out.push(']');
+            }
+        }
+    }
+
+    /// The path as text, `$` for the document itself.
+    pub fn render(&self) -> String {
+        let mut out = String::new();
+        self.write(&mut out);
+        if out.is_empty() {
+            out.push('$');
+        }
+        out
+    }
 }
 
 /// An object being read: checks field names against `known` once, then hands out fields.
 pub struct Obj<'a> {
     /// Path of the object itself.
-    pub path: String,
+    pub path: Path<'a>,
     fields: &'a [(String, Value)],
 }
 
 impl<'a> Obj<'a> {
     /// Opens `v` as an object whose allowed keys are `known`; reports a non-object and
     /// every unknown key (with a suggestion). `None` only when `v` is not an object.
-    pub fn open(v: &'a Value, path: &str, known: &[&str], errs: &mut Errors) -> Option<Obj<'a>> {
+    pub fn open(
+        v: &'a Value,
+        path: &'a (impl AsPath + ?Sized),
+        known: &[&str],
+        errs: &mut Errors,
+    ) -> Option<Obj<'a>> {
+        let path = path.as_path();
         let Value::Obj(fields) = v else {
-            errs.expected(path, "an object", v);
+            errs.expected(&path, "an object", v);
             return None;
         };
         for (k, _) in fields {
             if !known.contains(&k.as_str()) {
                 errs.push(
-                    &field(path, k),
+                    &Path::Key(&path, k),
                     ErrorKind::Unknown { field: k.clone(), suggestion: suggest(k, known) },
                 );
             }
         }
-        Some(Obj { path: path.to_string(), fields })
+        Some(Obj { path, fields })
     }
 
     /// The value at `key`, with its path.
-    pub fn get(&self, key: &str) -> Option<(&'a Value, String)> {
-        self.fields.iter().find(|(k, _)| k == key).map(|(_, v)| (v, field(&self.path, key)))
+    pub fn get<'s>(&'s self, key: &'s str) -> Option<(&'a Value, Path<'s>)> {
+        self.fields.iter().find(|(k, _)| k == key).map(|(_, v)| (v, Path::Key(&self.path, key)))
     }
 
     /// Like [`Obj::get`] but records a missing-field error.
-    pub fn req(&self, key: &str, errs: &mut Errors) -> Option<(&'a Value, String)> {
+    pub fn req<'s>(&'s self, key: &'s str, errs: &mut Errors) -> Option<(&'a Value, Path<'s>)> {
         let got = self.get(key);
         if got.is_none() {
             errs.push(&self.path, ErrorKind::Missing(key.to_string()));
@@ -222,7 +321,7 @@ impl<'a> Obj<'a> {
 }
 
 /// A non-empty string of at most 2,000 characters.
-pub fn read_str(v: &Value, path: &str, errs: &mut Errors) -> Option<String> {
+pub fn read_str(v: &Value, path: &Path<'_>, errs: &mut Errors) -> Option<String> {
     match v {
         Value::Str(s) if !s.is_empty() && s.chars().count() <= 2_000 => Some(s.clone()),
         Value::Str(s) if s.is_empty() => {
@@ -243,7 +342,7 @@ pub fn read_str(v: &Value, path: &str, errs: &mut Errors) -> Option<String> {
 /// One of a fixed set of strings.
 pub fn read_enum<'k>(
     v: &Value,
-    path: &str,
+    path: &Path<'_>,
     allowed: &[&'k str],
     errs: &mut Errors,
 ) -> Option<&'k str> {
@@ -259,7 +358,7 @@ pub fn read_enum<'k>(
 }
 
 /// A finite number within `[min, max]`.
-pub fn read_num(v: &Value, path: &str, min: f64, max: f64, errs: &mut Errors) -> Option<f64> {
+pub fn read_num(v: &Value, path: &Path<'_>, min: f64, max: f64, errs: &mut Errors) -> Option<f64> {
     match v {
         Value::Num(n) if *n >= min && *n <= max => Some(*n),
         Value::Num(_) => {
@@ -279,7 +378,7 @@ pub fn read_num(v: &Value, path: &str, min: f64, max: f64, errs: &mut Errors) ->
 }
 
 /// A whole number within `[0, max]`.
-pub fn read_count(v: &Value, path: &str, max: u32, errs: &mut Errors) -> Option<u32> {
+pub fn read_count(v: &Value, path: &Path<'_>, max: u32, errs: &mut Errors) -> Option<u32> {
     match v {
         Value::Num(n) if n.fract() == 0.0 && *n >= 0.0 && *n <= f64::from(max) => Some(*n as u32),
         other => {
@@ -296,7 +395,7 @@ pub fn read_count(v: &Value, path: &str, max: u32, errs: &mut Errors) -> Option<
 /// assert_eq!(parse_duration("90s"), Some(Millis(90_000)));
 /// assert_eq!(parse_duration("-5m"), None);
 /// ```
-pub fn read_duration(v: &Value, path: &str, errs: &mut Errors) -> Option<Millis> {
+pub fn read_duration(v: &Value, path: &Path<'_>, errs: &mut Errors) -> Option<Millis> {
     let got = match v {
         Value::Num(n) if n.fract() == 0.0 && *n >= 0.0 && *n <= 1e15 => Some(Millis(*n as u64)),
         Value::Str(s) => parse_duration(s),
@@ -329,14 +428,14 @@ pub fn parse_duration(s: &str) -> Option<Millis> {
 }
 
 /// A list of strings (each non-empty).
-pub fn read_str_list(v: &Value, path: &str, errs: &mut Errors) -> Option<Vec<String>> {
+pub fn read_str_list(v: &Value, path: &Path<'_>, errs: &mut Errors) -> Option<Vec<String>> {
     let Value::Arr(items) = v else {
         errs.expected(path, "an array of strings", v);
         return None;
     };
     let before = errs.error_count();
     let out: Vec<String> =
-        items.iter().enumerate().filter_map(|(i, s)| read_str(s, &index(path, i), errs)).collect();
+        items.iter().enumerate().filter_map(|(i, s)| read_str(s, &path.at(i), errs)).collect();
     (errs.error_count() == before).then_some(out)
 }
 
