@@ -169,7 +169,9 @@ impl Limit {
 impl Caps {
     /// Checks the caps against a campaign's log; `session` is the current session number.
     pub fn check(&self, log: Option<&CampaignLog>, session: u32, now: Millis) -> Result<(), Limit> {
-        let Some(log) = log else { return Ok(()) };
+        // No history is an empty history: a cap of 0 must still say no.
+        let empty = CampaignLog::default();
+        let log = log.unwrap_or(&empty);
         match (self.after_convert, log.converted) {
             (AfterConvert::Never, Some(_)) => return Err(Limit::Converted),
             (AfterConvert::For(d), Some(t)) if now.since(t) < d => return Err(Limit::Converted),
