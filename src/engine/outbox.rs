@@ -222,6 +222,19 @@ impl Outbox {
         body.push_str(",\"sent_at\":");
         json::write_num(&mut body, now.0 as f64);
         body.push_str(",\"events\":[");
+        // `push` allows 64 bytes for this header; with a longer site id the oldest event may
+        // not fit even alone, and would block the queue for good. It is too big: drop it.
+        while let Some(q) = self.queue.front() {
+            if body.len() + q.json.len() + 3 <= self.limits.batch_bytes {
+                break;
+            }
+            self.bytes -= q.json.len();
+            self.dropped.oversize += 1;
+            self.queue.pop_front();
+        }
+        if self.queue.is_empty() {
+            return None;
+        }
         let mut count = 0;
         for q in &self.queue {
             if count == self.limits.batch_events

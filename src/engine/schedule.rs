@@ -68,7 +68,7 @@ impl Schedule {
     ///
     /// ```
     /// use nudge::engine::{schedule::{Schedule, Closed}, Millis};
-    /// // 2026-11-25 is a Wednesday; 01:00 UTC is 10:00 in Seoul (+9h).
+    /// // 1_764_032_400_000 is 2025-11-25 (a Tuesday) 01:00 UTC, 10:00 in Seoul (+9h).
     /// let s = Schedule { hours: Some((9, 18)), offsets: vec![(Millis(0), 540)], ..Default::default() };
     /// assert_eq!(s.check(Millis(1_764_032_400_000)), Ok(()));
     /// assert_eq!(s.check(Millis(1_764_032_400_000 + 9 * 3_600_000)), Err(Closed::Hour));
