@@ -29,7 +29,8 @@
 //!   (lifecycle events as `"shown a default"`, `"held_out a control"`, `"converted a v1"`),
 //!   `"reasons"` (`Reason::to_value()` per campaign, in arbitration order) or `"full"`
 //!   (`{"shows": [...], "events": [wire JSON]}`). With `"last": true` only the final
-//!   entry is returned.
+//!   entry is returned. Each step also runs on a twin state with `explain` flipped; if
+//!   shows, events or state differ, the result says so and the case fails.
 //! - `assign.json`: `{"unit": [visitor, campaign, salt]}` → number in [0, 1);
 //!   `{"hash": text}` → 16 hex digits; `{"assign": [u, control, [[id, weight], ...]]}` and
 //!   `{"arm": [visitor, campaign, salt, control, [[id, weight], ...]]}` → the arm's name.
@@ -399,20 +400,32 @@ fn run_decide(input: &Value) -> Value {
     let mut state = State::new(input.get("visitor").and_then(Value::as_str).unwrap_or("v1"));
     state.consent = consent(input.get("consent"));
     let mode = input.get("out").and_then(Value::as_str).unwrap_or("shows");
+    let explain = mode == "reasons";
+    // A twin state decides every step with `explain` flipped: asking why must never change
+    // what is shown, sent or remembered.
+    let mut twin = state.clone();
     let mut results = Vec::new();
     for (i, step) in items(input.get("steps")).iter().enumerate() {
-        let out = if let Some(t) = step.get("tick") {
-            tick(&mut state, &set, ms(t), true)
+        let (out, other) = if let Some(t) = step.get("tick") {
+            (tick(&mut state, &set, ms(t), explain), tick(&mut twin, &set, ms(t), !explain))
         } else if let Some(t) = step.get("activity") {
             state.profile.note_activity(ms(t));
+            twin.profile.note_activity(ms(t));
             continue;
         } else if let Some(c) = step.get("consent") {
             state.consent = consent(Some(c));
+            twin.consent = state.consent;
             continue;
         } else {
             let e = event(step, &format!("e{i}"));
-            decide(&mut state, &set, &e, e.ts, true)
+            (
+                decide(&mut state, &set, &e, e.ts, explain),
+                decide(&mut twin, &set, &e, e.ts, !explain),
+            )
         };
+        if out.shows != other.shows || out.events != other.events || state != twin {
+            return s(&format!("step {i}: the outcome depends on explain"));
+        }
         results.push(outcome_value(mode, &set, &state, &out));
     }
     if flag(input, "last") {
