@@ -10,6 +10,9 @@ use nudge::engine::profile::Profile;
 use nudge::engine::Millis;
 use proptest::prelude::*;
 
+/// `(campaign, time, session, treated)` of one exposure.
+type Exposure = (String, u64, u32, bool);
+
 const NAMES: &[&str] = &[
     names::PAGE_VIEWED,
     names::PRODUCT_VIEWED,
@@ -154,7 +157,7 @@ proptest! {
         prop_assert_eq!(set.campaigns.len(), 3);
         let mut state = State::new("visitor-7");
         // (campaign, time, session) of every exposure; treated ones also for the budget.
-        let mut exposures: Vec<(String, u64, u32, bool)> = Vec::new();
+        let mut exposures: Vec<Exposure> = Vec::new();
         let mut ts = 1_700_000_000_000;
         for (i, (n, gap, p)) in events.iter().enumerate() {
             ts += gap;
@@ -172,7 +175,7 @@ proptest! {
                 }
             }
         }
-        let count = |id: &str, f: &dyn Fn(&(String, u64, u32, bool)) -> bool| {
+        let count = |id: &str, f: &dyn Fn(&Exposure) -> bool| {
             exposures.iter().filter(|x| x.0 == id && f(x)).count()
         };
         for (id, t, s, _) in &exposures {

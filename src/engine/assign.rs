@@ -74,24 +74,33 @@ impl Arm {
 /// assert_eq!(assign_variant(0.9, 0.1, &v), Arm::Variant("b".into()));
 /// ```
 pub fn assign_variant(u: f64, control: f64, variants: &[(String, f64)]) -> Arm {
+    pick_arm(u, control, variants.iter().map(|(id, w)| (id.as_str(), *w)))
+}
+
+/// [`assign_variant`] over borrowed `(id, weight)` pairs, without building a list.
+pub fn pick_arm<'v>(
+    u: f64,
+    control: f64,
+    variants: impl Iterator<Item = (&'v str, f64)> + Clone,
+) -> Arm {
     if u < control {
         return Arm::Control;
     }
-    let total: f64 = variants.iter().map(|(_, w)| w).sum();
+    let total: f64 = variants.clone().map(|(_, w)| w).sum();
     if total <= 0.0 {
         return Arm::Control;
     }
     let x = (u - control) / (1.0 - control) * total;
     let mut acc = 0.0;
+    let mut last = None;
     for (id, w) in variants {
         acc += w;
         if x < acc {
-            return Arm::Variant(id.clone());
+            return Arm::Variant(id.to_string());
+        }
+        if w > 0.0 {
+            last = Some(id);
         }
     }
-    variants
-        .iter()
-        .rev()
-        .find(|(_, w)| *w > 0.0)
-        .map_or(Arm::Control, |(id, _)| Arm::Variant(id.clone()))
+    last.map_or(Arm::Control, |id| Arm::Variant(id.to_string()))
 }

@@ -4,6 +4,7 @@
 //! each at a JSON path. One bad campaign never disables the others. Campaigns come out
 //! sorted for arbitration: higher priority first, then by id.
 
+use super::assign::stable_hash;
 use super::cap::{read_budget, read_caps, Budget, Caps};
 use super::content::{read_content, read_content_over, Content};
 use super::json::{self, Value};
@@ -131,6 +132,8 @@ pub struct Campaign {
     pub path: String,
     /// Whether the trigger or audience can become true with time alone.
     pub timed: bool,
+    /// Hashes ([`stable_hash`]) of the event names the trigger needs, if it needs one.
+    pub gate: Option<Vec<u64>>,
 }
 
 impl Campaign {
@@ -381,6 +384,8 @@ fn read_campaign(v: &Value, path: &Path<'_>, reader: &mut RuleReader<'_>) -> Opt
     };
     let (trigger, placement) = (trigger?, placement?);
     let timed = trigger.timed() || audience.as_ref().is_some_and(Rule::timed);
+    let gate =
+        trigger.gate().map(|names| names.iter().map(|n| stable_hash(n.as_bytes())).collect());
     Some(Campaign {
         name: name.unwrap_or_else(|| id.clone().unwrap_or_default()),
         id: id?,
@@ -397,6 +402,7 @@ fn read_campaign(v: &Value, path: &Path<'_>, reader: &mut RuleReader<'_>) -> Opt
         goal,
         path: path.render(),
         timed,
+        gate,
     })
 }
 

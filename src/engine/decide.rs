@@ -7,7 +7,7 @@
 //! does not take the slot. [`decide`] never fails: it returns shows, lifecycle events and,
 //! when asked, one [`Reason`] per campaign.
 
-use super::assign::{assign_variant, unit, Arm};
+use super::assign::{pick_arm, stable_hash, unit, Arm};
 use super::campaign::{Campaign, CampaignSet, Slot, Status};
 use super::cap::{Ledger, Limit};
 use super::event::{lifecycle, names, Event};
@@ -292,7 +292,14 @@ fn choose(
     // are two impressions), so once one is chosen the check runs on a copy that has it.
     let mut round: Option<Ledger> = None;
     let session = state.profile.sessions;
+    let name_hash = event.map(|e| stable_hash(e.name.as_bytes()));
     for (i, c) in set.campaigns.iter().enumerate() {
+        // A campaign whose trigger needs another event is skipped with one compare; explain
+        // takes the long way to name the failing rule.
+        let gated_out = c.gate.as_ref().is_some_and(|g| !name_hash.is_some_and(|h| g.contains(&h)));
+        if gated_out && !explain {
+            continue;
+        }
         // A tick only re-evaluates campaigns whose rules can change with time alone.
         if event.is_none() && !c.timed {
             if explain {
@@ -382,10 +389,10 @@ fn arm_for(state: &State, c: &Campaign) -> Arm {
     match persisted {
         Some(Arm::Control) => Arm::Control,
         Some(Arm::Variant(v)) if c.variant(&v).is_some() => Arm::Variant(v),
-        _ => {
-            let weights: Vec<(String, f64)> =
-                c.variants.iter().map(|v| (v.id.clone(), v.weight)).collect();
-            assign_variant(unit(&state.profile.anon_id, &c.id, &c.salt), c.control, &weights)
-        }
+        _ => pick_arm(
+            unit(&state.profile.anon_id, &c.id, &c.salt),
+            c.control,
+            c.variants.iter().map(|v| (v.id.as_str(), v.weight)),
+        ),
     }
 }

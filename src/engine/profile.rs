@@ -206,7 +206,7 @@ pub struct Profile {
     /// Per event name.
     pub events: BTreeMap<String, Tally>,
     /// Per track key.
-    pub tracks: BTreeMap<String, Track>,
+    pub tracks: BTreeMap<u64, Track>,
     /// Cart.
     pub cart: Cart,
     /// Orders.
@@ -313,13 +313,12 @@ impl Profile {
 
     fn bump_track(&mut self, spec: &TrackSpec, e: &Event) {
         if !self.tracks.contains_key(&spec.key) && self.tracks.len() >= MAX_TRACKS {
-            let stale =
-                self.tracks.iter().min_by_key(|(_, t)| t.all.last()).map(|(k, _)| k.clone());
+            let stale = self.tracks.iter().min_by_key(|(_, t)| t.all.last()).map(|(k, _)| *k);
             if let Some(k) = stale {
                 self.tracks.remove(&k);
             }
         }
-        let t = self.tracks.entry(spec.key.clone()).or_default();
+        let t = self.tracks.entry(spec.key).or_default();
         t.prev = t.all.last();
         t.all.bump(e.ts, spec.keep);
         if let Some(v) = spec.same.as_ref().and_then(|p| e.prop(p)) {
@@ -480,7 +479,7 @@ impl Profile {
                             t.by_value.iter().map(|(v, c)| (v.clone(), counter(c))).collect(),
                         );
                         (
-                            k.clone(),
+                            format!("{k:016x}"),
                             Value::Arr(vec![counter(&t.all), t.prev.map_or(Value::Null, n), vals]),
                         )
                     })
@@ -584,8 +583,8 @@ impl Profile {
                         by_value.push((val.clone(), counter(c).ok_or(bad("tr"))?));
                     }
                 }
-                p.tracks
-                    .insert(k.clone(), Track { all, prev: parts.get(1).and_then(ms), by_value });
+                let key = u64::from_str_radix(k, 16).map_err(|_| bad("tr"))?;
+                p.tracks.insert(key, Track { all, prev: parts.get(1).and_then(ms), by_value });
             }
         }
         if let Some(Value::Arr(lines)) = v.get("cart") {

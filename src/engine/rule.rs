@@ -79,7 +79,7 @@ pub enum Window {
 #[derive(Clone, Debug, PartialEq)]
 pub struct TrackSpec {
     /// Stable key in the profile (a hash of the match and `same`).
-    pub key: String,
+    pub key: u64,
     /// Which events count.
     pub matcher: EventMatch,
     /// Count per value of this property.
@@ -125,7 +125,7 @@ pub enum RuleKind {
     /// event's value of that property.
     Count {
         /// Profile key of the track.
-        track: String,
+        track: u64,
         /// The tracked property, if counting per value.
         same: Option<String>,
         /// Threshold.
@@ -136,11 +136,11 @@ pub enum RuleKind {
     /// The current event matches `then`, and a `first` event happened at most `within` ago.
     Then {
         /// Track key of the first event.
-        first: String,
+        first: u64,
         /// The first event (to tell whether the current event is one).
         first_match: EventMatch,
         /// Track key of the second event.
-        then_key: String,
+        then_key: u64,
         /// The second event.
         then: EventMatch,
         /// Maximum gap.
@@ -149,9 +149,9 @@ pub enum RuleKind {
     /// A `first` event happened at least `within` ago and no `then` event since.
     ThenNot {
         /// Track key of the first event.
-        first: String,
+        first: u64,
         /// Track key of the event that must not follow.
-        then_key: String,
+        then_key: u64,
         /// How long to wait.
         within: Millis,
     },
@@ -487,6 +487,23 @@ impl Rule {
         }
     }
 
+    /// The event names the current event must have for the rule to hold, if it is gated by
+    /// the current event at all. `decide` skips a gated campaign with one integer compare.
+    pub fn gate(&self) -> Option<Vec<&str>> {
+        match &self.kind {
+            RuleKind::Event(m) => Some(vec![m.name.as_str()]),
+            RuleKind::Then { then, .. } => Some(vec![then.name.as_str()]),
+            RuleKind::ExitIntent => Some(vec![super::event::names::EXIT_INTENT]),
+            RuleKind::Click(_) => Some(vec![super::event::names::ELEMENT_CLICKED]),
+            RuleKind::All(rs) => rs.iter().filter_map(Rule::gate).min_by_key(Vec::len),
+            RuleKind::Any(rs) => {
+                let gates: Option<Vec<Vec<&str>>> = rs.iter().map(Rule::gate).collect();
+                gates.map(|g| g.concat())
+            }
+            _ => None,
+        }
+    }
+
     /// Whether the rule can change value with time alone (so `tick` must look at it).
     pub fn timed(&self) -> bool {
         match &self.kind {
@@ -728,7 +745,7 @@ impl RuleReader<'_> {
         (self.errs.error_count() == before).then_some(EventMatch { name: name?, props })
     }
 
-    fn track(&mut self, m: &EventMatch, same: Option<&str>, keep: usize) -> String {
+    fn track(&mut self, m: &EventMatch, same: Option<&str>, keep: usize) -> u64 {
         let mut canon = m.name.clone();
         for (k, p) in &m.props {
             canon.push('\u{1}');
@@ -742,11 +759,11 @@ impl RuleReader<'_> {
             canon.push('\u{3}');
             canon.push_str(s);
         }
-        let key = format!("{:016x}", stable_hash(canon.as_bytes()));
+        let key = stable_hash(canon.as_bytes());
         match self.tracks.iter_mut().find(|t| t.key == key) {
             Some(t) => t.keep = t.keep.max(keep),
             None => self.tracks.push(TrackSpec {
-                key: key.clone(),
+                key,
                 matcher: m.clone(),
                 same: same.map(str::to_string),
                 keep,
