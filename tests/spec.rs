@@ -24,7 +24,8 @@
 //!   "steps": [...], "out"?, "last"?}`. Campaigns missing `placement`, `content` or
 //!   `trigger` get `{"type": "bar"}`, `{"headline": "Hi"}` and `{"event": "Page Viewed"}`.
 //!   Steps are events (decided at their own time), `{"tick": ts}`, and the silent
-//!   `{"activity": ts}` and `{"consent": "granted"|"denied"|"pending"}`. Each event or
+//!   `{"activity": ts}`, `{"consent": "granted"|"denied"|"pending"}` and `{"reload": true}`
+//!   (the state goes through its persisted form, as on a page load). Each event or
 //!   tick yields one entry, by `out`: `"shows"` (default; shown campaign ids), `"events"`
 //!   (lifecycle events as `"shown a default"`, `"held_out a control"`, `"converted a v1"`),
 //!   `"reasons"` (`Reason::to_value()` per campaign, in arbitration order) or `"full"`
@@ -415,6 +416,15 @@ fn run_decide(input: &Value) -> Value {
         } else if let Some(c) = step.get("consent") {
             state.consent = consent(Some(c));
             twin.consent = state.consent;
+            continue;
+        } else if flag(step, "reload") {
+            let reload = |st: &State| {
+                let mut back = State::from_json(&st.to_json()).expect("state restores");
+                back.consent = st.consent;
+                back
+            };
+            state = reload(&state);
+            twin = reload(&twin);
             continue;
         } else {
             let e = event(step, &format!("e{i}"));
