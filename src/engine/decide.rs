@@ -4,7 +4,7 @@
 //! caps; then arbitration across the survivors: the cross-campaign budget, one bar and one
 //! modal at a time, higher priority first, ties by id. A winner in the control group is
 //! logged as `Campaign Held Out` (and counted against its own caps) instead of shown; it
-//! does not take the slot. [`decide`] never fails: it returns shows, lifecycle events and,
+//! is subject to the budget but does not spend it, and does not take the slot. [`decide`] never fails: it returns shows, lifecycle events and,
 //! when asked, one [`Reason`] per campaign.
 
 use super::assign::{pick_arm, stable_hash, unit, Arm};
@@ -324,14 +324,16 @@ fn choose(
                         Verdict::LostTo(by.clone())
                     })
                 } else {
+                    // The budget applies to both arms: a control visitor is held out only
+                    // where the impression would have happened (a hold-out does not spend it).
                     let arm = arm_for(state, c);
-                    if arm == Arm::Control {
-                        winners.push((i, arm));
-                        None
-                    } else if let Err(l) =
+                    if let Err(l) =
                         set.budget.check(round.as_ref().unwrap_or(&state.ledger), session, now)
                     {
                         Some(Verdict::Budget(format!("budget.{}", Limit::field(l))))
+                    } else if arm == Arm::Control {
+                        winners.push((i, arm));
+                        None
                     } else {
                         let budget = round.get_or_insert_with(|| Ledger {
                             shown: state.ledger.shown.clone(),

@@ -182,6 +182,17 @@ impl Cart {
     }
 }
 
+/// Recency, frequency and monetary value of a visitor, as seen on this device.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Rfm {
+    /// Whole days since the last order (or the last visit, for non-buyers).
+    pub recency_days: u64,
+    /// Orders.
+    pub frequency: u32,
+    /// Spend.
+    pub monetary: f64,
+}
+
 /// Everything nudge remembers about a visitor.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Profile {
@@ -223,6 +234,25 @@ impl Profile {
     /// A fresh profile for `anon_id`.
     pub fn new(anon_id: &str) -> Profile {
         Profile { anon_id: anon_id.into(), ..Profile::default() }
+    }
+
+    /// On-site RFM: whole days since the last purchase (or visit, before any purchase),
+    /// orders, and spend.
+    ///
+    /// ```
+    /// use nudge::engine::{event::Event, profile::Profile, json::Value, Millis};
+    /// let mut p = Profile::new("v");
+    /// p.record(&Event::new("o1", "Order Completed", Millis(0)).with_prop("value", Value::Num(40.0)), &[]);
+    /// let rfm = p.rfm(Millis(3 * 86_400_000));
+    /// assert_eq!((rfm.recency_days, rfm.frequency, rfm.monetary), (3, 1, 40.0));
+    /// ```
+    pub fn rfm(&self, now: Millis) -> Rfm {
+        let last = self.events.get(names::ORDER_COMPLETED).map_or(self.last_seen, |t| t.last);
+        Rfm {
+            recency_days: now.since(last).0 / Millis::DAY.0,
+            frequency: self.purchases,
+            monetary: self.spend,
+        }
     }
 
     /// New visitors are in their first session.
