@@ -4,8 +4,9 @@
 //! caps; then arbitration across the survivors: the cross-campaign budget, one bar and one
 //! modal at a time, higher priority first, ties by id. A winner in the control group is
 //! logged as `Campaign Held Out` (and counted against its own caps) instead of shown; it
-//! is subject to the budget but does not spend it, and does not take the slot. [`decide`] never fails: it returns shows, lifecycle events and,
-//! when asked, one [`Reason`] per campaign.
+//! is subject to the budget but does not spend it, and does not take the slot. [`decide`]
+//! never fails: it returns shows, lifecycle events and, when asked, one [`Reason`] per
+//! campaign.
 
 use super::assign::{pick_arm, stable_hash, unit, Arm};
 use super::campaign::{Campaign, CampaignSet, Slot, Status};
