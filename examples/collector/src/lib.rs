@@ -1,0 +1,75 @@
+//! The nudge collector: receives event batches from the SDK, serves live campaign sets, and
+//! gives marketers an admin API for sites, campaigns and reports.
+//!
+//! [`app`] builds the whole HTTP surface from an [`AppState`]; `main.rs` only parses the
+//! command line, opens the store and serves. Requests flow: CORS → rate limit by IP →
+//! handler; handlers validate with the engine (`nudge::engine`) and persist through the
+//! [`store::Store`] port, whose SQLite backend commits writes in groups on one thread. The
+//! wire format is described in `docs/wire.md` at the workspace root.
+
+pub mod admin;
+pub mod body;
+pub mod campaigns;
+pub mod cors;
+pub mod doc;
+pub mod error;
+pub mod ingest;
+pub mod metrics;
+pub mod rate;
+pub mod report;
+pub mod site;
+pub mod state;
+pub mod store;
+
+use axum::extract::State;
+use axum::http::{header, HeaderValue};
+use axum::middleware::from_fn_with_state;
+use axum::response::IntoResponse;
+use axum::routing::{get, post, put};
+use axum::Router;
+
+pub use error::AppError;
+pub use state::{AppState, Config};
+
+/// The collector's routes, with their middleware, over `state`.
+pub fn app(state: AppState) -> Router {
+    let public = Router::new()
+        .route("/v1/batch", post(ingest::batch))
+        .route("/v1/sites/{site}/campaigns", get(campaigns::live))
+        // The last layer added runs first: CORS wraps the rate limit so that a 429 still
+        // carries the CORS headers the browser needs to read it.
+        .route_layer(from_fn_with_state(state.clone(), rate::limit_ip))
+        .route_layer(from_fn_with_state(state.clone(), cors::layer));
+    let admin = Router::new()
+        .route("/v1/admin/sites", get(admin::list_sites))
+        .route("/v1/admin/sites/{site}", put(admin::put_site))
+        .route(
+            "/v1/admin/sites/{site}/campaigns",
+            put(campaigns::put_draft).get(campaigns::get_draft),
+        )
+        .route("/v1/admin/sites/{site}/publish", post(campaigns::publish))
+        .route("/v1/admin/sites/{site}/report", get(report::get))
+        .route("/v1/admin/bad-rows", get(admin::bad_rows))
+        .route_layer(from_fn_with_state(state.clone(), admin::require_token))
+        .route_layer(from_fn_with_state(state.clone(), rate::limit_ip));
+    Router::new()
+        .merge(public)
+        .merge(admin)
+        .route("/healthz", get(healthz))
+        .route("/metrics", get(metrics))
+        .fallback(not_found)
+        .with_state(state)
+}
+
+async fn healthz() -> impl IntoResponse {
+    ([(header::CONTENT_TYPE, HeaderValue::from_static("application/json"))], r#"{"ok":true}"#)
+}
+
+async fn metrics(State(state): State<AppState>) -> impl IntoResponse {
+    let text = HeaderValue::from_static("text/plain; version=0.0.4; charset=utf-8");
+    ([(header::CONTENT_TYPE, text)], state.metrics().render())
+}
+
+async fn not_found() -> AppError {
+    AppError::NotFound("no such route; see docs/wire.md".into())
+}

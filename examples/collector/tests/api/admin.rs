@@ -1,0 +1,98 @@
+//! The admin gate and site management.
+
+use axum::body::Body;
+use axum::http::{header, Method, Request, StatusCode};
+use nudge_collector::Config;
+
+use crate::common::*;
+
+fn with_auth(auth: Option<&str>) -> Request<Body> {
+    let mut req = Request::get("/v1/admin/sites").body(Body::empty()).unwrap();
+    if let Some(a) = auth {
+        req.headers_mut().insert(header::AUTHORIZATION, a.parse().unwrap());
+    }
+    req
+}
+
+#[tokio::test]
+async fn admin_token_is_required() {
+    let h = harness().await;
+    let none = h.send(with_auth(None)).await;
+    assert_eq!(none.status, StatusCode::UNAUTHORIZED);
+    assert_eq!(none.header("www-authenticate"), Some("Bearer"));
+    assert!(none.error().contains("Authorization: Bearer"), "{}", none.error());
+    let wrong = h.send(with_auth(Some("Bearer not-the-token"))).await;
+    assert_eq!(
+        (wrong.status, wrong.error()),
+        (StatusCode::UNAUTHORIZED, "wrong admin token".to_string())
+    );
+    assert!(!wrong.text().contains(TOKEN), "the token is never echoed");
+    let prefix = h.send(with_auth(Some(&format!("Bearer {}", &TOKEN[..5])))).await;
+    assert_eq!(prefix.status, StatusCode::UNAUTHORIZED);
+    let basic = h.send(with_auth(Some(&format!("Basic {TOKEN}")))).await;
+    assert_eq!(basic.status, StatusCode::UNAUTHORIZED);
+    let right = h.send(with_auth(Some(&format!("Bearer {TOKEN}")))).await;
+    assert_eq!(right.status, StatusCode::OK);
+    assert_eq!(right.json()[0]["site"], SITE);
+    // Every admin route is behind the gate.
+    for (method, uri) in [
+        (Method::PUT, "/v1/admin/sites/x"),
+        (Method::PUT, "/v1/admin/sites/shop/campaigns"),
+        (Method::POST, "/v1/admin/sites/shop/publish"),
+        (Method::GET, "/v1/admin/sites/shop/report"),
+        (Method::GET, "/v1/admin/bad-rows"),
+    ] {
+        let req = Request::builder().method(method).uri(uri).body(Body::empty()).unwrap();
+        assert_eq!(h.send(req).await.status, StatusCode::UNAUTHORIZED, "{uri}");
+    }
+}
+
+#[tokio::test]
+async fn without_a_configured_token_the_admin_api_is_off() {
+    let h = harness_with(Config { admin_token: None, ..config() }).await;
+    let a = h.send(with_auth(Some(&format!("Bearer {TOKEN}")))).await;
+    assert_eq!(a.status, StatusCode::FORBIDDEN);
+    assert!(a.error().contains("--admin-token"), "{}", a.error());
+}
+
+#[tokio::test]
+async fn sites_are_created_validated_and_used_at_once() {
+    let h = harness().await;
+    let new = h
+        .admin(Method::PUT, "/v1/admin/sites/outlet", r#"{"origins": ["https://Outlet.example"]}"#)
+        .await;
+    assert_eq!(new.status, StatusCode::CREATED, "{}", new.text());
+    assert_eq!(new.json()["origins"][0], "https://outlet.example");
+    let again = h.admin(Method::PUT, "/v1/admin/sites/outlet", r#"{"origins": ["*"]}"#).await;
+    assert_eq!(again.status, StatusCode::OK);
+    // The new site takes batches straight away, from any origin now.
+    let body = r#"{"site":"outlet","sent_at":1700000000000,"events":[]}"#;
+    let mut req = batch_request(body);
+    req.headers_mut().insert(header::ORIGIN, "https://anywhere.example".parse().unwrap());
+    assert_eq!(h.send(req).await.status, StatusCode::OK);
+
+    let bad = h
+        .admin(
+            Method::PUT,
+            "/v1/admin/sites/outlet",
+            r#"{"origins": ["https://a.example/shop"], "x": 1}"#,
+        )
+        .await;
+    assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
+    let errors = bad.json()["errors"].clone();
+    assert_eq!(errors[0]["path"], "x");
+    assert_eq!(errors[1]["path"], "origins[0]");
+    assert!(errors[1]["message"].as_str().unwrap().contains("no path"), "{errors}");
+    let bad_key = h.admin(Method::PUT, "/v1/admin/sites/..", r#"{"origins": []}"#).await;
+    assert_eq!(bad_key.status, StatusCode::BAD_REQUEST);
+}
+
+#[tokio::test]
+async fn health_and_unknown_routes_answer_json() {
+    let h = harness().await;
+    let ok = h.send(Request::get("/healthz").body(Body::empty()).unwrap()).await;
+    assert_eq!((ok.status, ok.json()["ok"].as_bool()), (StatusCode::OK, Some(true)));
+    let missing = h.send(Request::get("/v2/nothing").body(Body::empty()).unwrap()).await;
+    assert_eq!(missing.status, StatusCode::NOT_FOUND);
+    assert!(missing.error().contains("no such route"));
+}
