@@ -460,7 +460,11 @@ fn check_assign(input: &Value) -> Value {
     let str_at = |a: &[Value], i: usize| a[i].as_str().expect("a string").to_string();
     let num_at = |a: &[Value], i: usize| a[i].as_f64().expect("a number");
     if let Some(Value::Arr(a)) = input.get("unit") {
-        return Value::Num(unit(&str_at(a, 0), &str_at(a, 1), &str_at(a, 2)));
+        let u = unit(&str_at(a, 0), &str_at(a, 1), &str_at(a, 2));
+        if !(0.0..1.0).contains(&u) || u != unit(&str_at(a, 0), &str_at(a, 1), &str_at(a, 2)) {
+            return s(&format!("unit {u} is outside [0, 1) or not stable"));
+        }
+        return Value::Num(u);
     }
     if let Some(text) = input.get("hash").and_then(Value::as_str) {
         return s(&format!("{:016x}", stable_hash(text.as_bytes())));
