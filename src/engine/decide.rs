@@ -181,7 +181,10 @@ pub fn decide(
             _ => {}
         }
     }
-    convert(state, set, event, &mut out);
+    // Opted out: nothing about the visitor may leave, conversions included.
+    if state.consent != Consent::Denied {
+        convert(state, set, event, &mut out);
+    }
     choose(state, set, Some(event), now, explain, &mut out);
     out
 }

@@ -261,8 +261,10 @@ impl Profile {
     }
 
     /// Notes user activity that is not an event (pointer, keys), for idle rules.
+    /// Pointer and key activity also keeps the session alive.
     pub fn note_activity(&mut self, now: Millis) {
         self.page.last_activity = self.page.last_activity.max(now);
+        self.session.last_activity = self.session.last_activity.max(now);
     }
 
     /// Whether `e` starts a new session.

@@ -409,7 +409,8 @@ impl Rule {
                     p.tracks.get(then_key).and_then(|b| b.all.last()).is_some_and(|tb| tb >= ta);
                 !followed && cx.now.since(ta) >= *within
             }
-            RuleKind::TimeOnPage(d) => cx.now.since(p.page.started) >= *d,
+            // Without a page view there is no page to have spent time on.
+            RuleKind::TimeOnPage(d) => p.page.view > 0 && cx.now.since(p.page.started) >= *d,
             RuleKind::SessionDuration(d) => cx.now.since(p.session.started) >= *d,
             RuleKind::Idle(d) => cx.now.since(p.page.last_activity) >= *d,
             RuleKind::Scroll(pct) => p.page.max_scroll >= *pct,
