@@ -17,7 +17,11 @@ pub(super) fn el(
 ) -> Result<HtmlElement, JsValue> {
     let e = doc.create_element(tag)?;
     if !class.is_empty() {
-        e.set_class_name(class);
+        e.set_attribute("class", class)?;
+    }
+    if tag == "button" {
+        // Never a form's submit button, whatever page it lands in.
+        e.set_attribute("type", "button")?;
     }
     parent.append_child(&e)?;
     Ok(e.unchecked_into())

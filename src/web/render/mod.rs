@@ -27,6 +27,7 @@ use std::rc::Rc;
 
 use js_sys::{Array, Date};
 use wasm_bindgen::closure::Closure;
+use wasm_bindgen::prelude::wasm_bindgen;
 use wasm_bindgen::{JsCast, JsValue};
 use web_sys::{
     CssStyleSheet, Document, Element, Event, HtmlDocument, HtmlElement, HtmlTextAreaElement,
@@ -124,7 +125,7 @@ impl Shared {
         let had_focus = self.root.active_element().is_some();
         self.host.remove();
         if let Some(e) = self.restore.borrow_mut().take() {
-            if had_focus && e.is_connected() {
+            if had_focus {
                 // A failing focus() leaves focus on <body>, which is acceptable.
                 let _ = e.focus();
             }
@@ -154,13 +155,13 @@ impl Shared {
         };
         let clipboard: JsValue =
             web_sys::window().map(|w| w.navigator().clipboard().into()).unwrap_or_default();
-        if clipboard.is_undefined() || clipboard.is_null() {
+        if clipboard.is_undefined() {
             if fallback(&self.root, code) {
                 done();
             }
             return;
         }
-        let promise = clipboard.unchecked_into::<web_sys::Clipboard>().write_text(code);
+        let promise = clipboard.unchecked_into::<Clip>().write_text(code);
         let (root, code) = (self.root.clone(), code.to_string());
         // One function for both outcomes (only one is ever called): resolved with
         // `undefined`, rejected with an error. It is leaked on purpose: it must outlive a
@@ -170,12 +171,13 @@ impl Shared {
                 done();
             }
         });
-        let _ = promise.then2(&settle, &settle);
+        promise.then(settle.as_ref(), settle.as_ref());
         settle.forget();
     }
 
     fn on_click(&self, ev: &Event) {
-        let Some(target) = ev.target().and_then(|t| t.dyn_into::<Element>().ok()) else {
+        // Clicks inside the root always target an element of ours.
+        let Some(target) = ev.target().map(JsCast::unchecked_into::<Element>) else {
             return;
         };
         let Ok(Some(hit)) = target.closest("[data-a]") else {
@@ -231,6 +233,18 @@ impl Shared {
             _ => {}
         }
     }
+}
+
+#[wasm_bindgen]
+extern "C" {
+    /// Just enough of the async Clipboard API. Typed by hand: js-sys's generic `Promise`
+    /// pulls in its futures machinery, which costs more than this whole feature.
+    type Clip;
+    #[wasm_bindgen(method, js_name = writeText)]
+    fn write_text(this: &Clip, text: &str) -> Thenable;
+    type Thenable;
+    #[wasm_bindgen(method)]
+    fn then(this: &Thenable, ok: &JsValue, err: &JsValue);
 }
 
 /// Copies through a temporary selected `<textarea>` and `execCommand`, for browsers or
@@ -384,9 +398,9 @@ pub(crate) fn show(
         i.set_attribute("alt", &fill(&img.alt))?;
     }
     let text = el(&doc, &panel, "div", "t")?;
-    el_text(&doc, &text, "p", "h", &headline)?.set_id("h");
+    el_text(&doc, &text, "p", "h", &headline)?.set_attribute("id", "h")?;
     if let Some(body) = &c.body {
-        el_text(&doc, &text, "p", "b", &fill(body))?.set_id("b");
+        el_text(&doc, &text, "p", "b", &fill(body))?.set_attribute("id", "b")?;
         if modal {
             panel.set_attribute("aria-describedby", "b")?;
         }
@@ -439,11 +453,6 @@ pub(crate) fn show(
     x.set_attribute("data-a", "x")?;
     x.set_attribute("aria-label", labels.close)?;
     focusable.push(x);
-    for b in &focusable {
-        if b.tag_name() == "BUTTON" {
-            b.set_attribute("type", "button")?;
-        }
-    }
     let status = el(&doc, &panel, "span", "sr")?;
     status.set_attribute("role", "status")?;
 
@@ -457,7 +466,7 @@ pub(crate) fn show(
     let measure = {
         let (panel, theme, t, z) = (panel.clone(), theme.clone(), c.theme.clone(), view.z_index);
         move || {
-            let h = panel.get_bounding_client_rect().height().ceil() as u32;
+            let h = panel.offset_height().unsigned_abs();
             let _ = theme.replace_sync(&vars(&t, z, h));
         }
     };
