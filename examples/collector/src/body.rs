@@ -51,9 +51,9 @@ pub async fn read(body: Body, headers: &HeaderMap, limit: usize) -> Result<Bytes
     Ok(Bytes::from(buf))
 }
 
-/// The start of `bytes` as text for a bad row: at most [`KEEP`] bytes, invalid UTF-8
-/// replaced (the reason says whether it was invalid), cut on a character boundary.
+/// The start of `bytes` as text for a bad row: the first [`KEEP`] bytes, with invalid
+/// UTF-8 (and a character cut in half at the end) replaced by U+FFFD. The bad row's reason
+/// says when the body itself was not UTF-8.
 pub fn excerpt(bytes: &[u8]) -> String {
-    let text = String::from_utf8_lossy(&bytes[..bytes.len().min(KEEP)]);
-    text.into_owned()
+    String::from_utf8_lossy(&bytes[..bytes.len().min(KEEP)]).into_owned()
 }

@@ -8,7 +8,7 @@
 //! network error and retrying blindly.
 
 use axum::extract::{RawPathParams, Request, State};
-use axum::http::{header, HeaderMap, HeaderValue, Method, StatusCode};
+use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 
@@ -28,7 +28,7 @@ fn allowed_origin(
     state.sites().allows(site, origin.to_str().ok()?).then(|| origin.clone())
 }
 
-/// Middleware: adds the CORS answer headers, and answers preflights (`OPTIONS`) itself.
+/// Middleware: adds the CORS answer headers to every response of the public routes.
 pub async fn layer(
     State(state): State<AppState>,
     params: RawPathParams,
@@ -36,9 +36,6 @@ pub async fn layer(
     next: Next,
 ) -> Response {
     let allowed = allowed_origin(&state, &params, req.headers());
-    if req.method() == Method::OPTIONS {
-        return preflight(allowed, req.headers());
-    }
     let mut resp = next.run(req).await;
     let h = resp.headers_mut();
     // The answer differs by origin, and campaigns are cached publicly: say so.
@@ -53,8 +50,13 @@ pub async fn layer(
     resp
 }
 
-fn preflight(allowed: Option<HeaderValue>, headers: &HeaderMap) -> Response {
-    let Some(origin) = allowed else {
+/// `OPTIONS` on a public route: the preflight answer, 403 for an origin no site allows.
+pub async fn preflight(
+    State(state): State<AppState>,
+    params: RawPathParams,
+    headers: HeaderMap,
+) -> Response {
+    let Some(origin) = allowed_origin(&state, &params, &headers) else {
         return AppError::Forbidden("this origin is not on any site's allow-list".into())
             .into_response();
     };
@@ -69,6 +71,5 @@ fn preflight(allowed: Option<HeaderValue>, headers: &HeaderMap) -> Response {
         asked.unwrap_or(HeaderValue::from_static("Content-Type")),
     );
     h.insert(header::ACCESS_CONTROL_MAX_AGE, HeaderValue::from_static(MAX_AGE));
-    h.append(header::VARY, HeaderValue::from_static("Origin"));
     resp
 }

@@ -48,7 +48,7 @@ impl Issues {
         self.0.push(Issue { path: path.to_string(), message, code });
     }
 
-    /// Records "expected X, found <value>".
+    /// Records "expected X, found Y" with a preview of the value found.
     pub fn expected(&mut self, path: &str, what: &str, found: &Value) {
         self.push(path, "expected", format!("expected {what}, found {}", found.preview()));
     }

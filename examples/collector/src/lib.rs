@@ -22,11 +22,11 @@ pub mod state;
 pub mod store;
 
 use axum::extract::State;
-use axum::http::{header, HeaderValue};
+use axum::http::{header, HeaderValue, Method, StatusCode, Uri};
 use axum::middleware::from_fn_with_state;
 use axum::response::IntoResponse;
 use axum::routing::{get, post, put};
-use axum::Router;
+use axum::{Json, Router};
 
 pub use error::AppError;
 pub use state::{AppState, Config};
@@ -34,8 +34,8 @@ pub use state::{AppState, Config};
 /// The collector's routes, with their middleware, over `state`.
 pub fn app(state: AppState) -> Router {
     let public = Router::new()
-        .route("/v1/batch", post(ingest::batch))
-        .route("/v1/sites/{site}/campaigns", get(campaigns::live))
+        .route("/v1/batch", post(ingest::batch).options(cors::preflight))
+        .route("/v1/sites/{site}/campaigns", get(campaigns::live).options(cors::preflight))
         // The last layer added runs first: CORS wraps the rate limit so that a 429 still
         // carries the CORS headers the browser needs to read it.
         .route_layer(from_fn_with_state(state.clone(), rate::limit_ip))
@@ -58,6 +58,7 @@ pub fn app(state: AppState) -> Router {
         .route("/healthz", get(healthz))
         .route("/metrics", get(metrics))
         .fallback(not_found)
+        .method_not_allowed_fallback(method_not_allowed)
         .with_state(state)
 }
 
@@ -72,4 +73,9 @@ async fn metrics(State(state): State<AppState>) -> impl IntoResponse {
 
 async fn not_found() -> AppError {
     AppError::NotFound("no such route; see docs/wire.md".into())
+}
+
+async fn method_not_allowed(method: Method, uri: Uri) -> impl IntoResponse {
+    let error = format!("{method} is not allowed on {}; see docs/wire.md", uri.path());
+    (StatusCode::METHOD_NOT_ALLOWED, Json(serde_json::json!({ "error": error })))
 }

@@ -95,4 +95,7 @@ async fn health_and_unknown_routes_answer_json() {
     let missing = h.send(Request::get("/v2/nothing").body(Body::empty()).unwrap()).await;
     assert_eq!(missing.status, StatusCode::NOT_FOUND);
     assert!(missing.error().contains("no such route"));
+    let wrong = h.send(Request::delete("/v1/batch").body(Body::empty()).unwrap()).await;
+    assert_eq!(wrong.status, StatusCode::METHOD_NOT_ALLOWED);
+    assert_eq!(wrong.error(), "DELETE is not allowed on /v1/batch; see docs/wire.md");
 }
