@@ -268,50 +268,15 @@ async fn handle(state: &AppState, headers: &HeaderMap, body: Body) -> Result<Ans
             return Err(AppError::BadRequest(format!("could not read the body: {e}")))
         }
     };
-    let text = match std::str::from_utf8(&bytes) {
-        Ok(t) => t,
-        Err(e) => {
-            let err = AppError::BadRequest(format!(
-                "the body is not valid UTF-8 (invalid byte at offset {})",
-                e.valid_up_to()
-            ));
-            return Err(refuse(state, None, err, &bytes, bytes.len()).await);
-        }
+    let (site, checked) = match accept(state, headers, &bytes, now) {
+        Ok(accepted) => accepted,
+        Err((site, err)) => return Err(refuse(state, site, err, &bytes, bytes.len()).await),
     };
-    let value = match json::parse(text) {
-        Ok(v) => v,
-        Err(e) => {
-            let err = AppError::BadRequest(format!("the body is not JSON: {e}"));
-            return Err(refuse(state, None, err, &bytes, bytes.len()).await);
-        }
-    };
-    let env = match read_envelope(&value) {
-        Ok(env) => env,
-        Err(why) => {
-            let site = value.get("site").and_then(Value::as_str).map(str::to_string);
-            let err = AppError::BadRequest(format!("the body is not a batch: {why}"));
-            return Err(refuse(state, site, err, &bytes, bytes.len()).await);
-        }
-    };
-    let Some(site) = state.sites().get(&env.site) else {
-        let err = AppError::Forbidden(format!("unknown site \"{}\"", env.site));
-        return Err(refuse(state, Some(env.site), err, &bytes, bytes.len()).await);
-    };
-    if let Some(origin) = headers.get(header::ORIGIN) {
-        let origin = String::from_utf8_lossy(origin.as_bytes());
-        if !site.allows(&origin) {
-            let err = AppError::Forbidden(format!(
-                "origin {origin} is not allowed for site \"{}\"",
-                site.key
-            ));
-            return Err(refuse(state, Some(site.key), err, &bytes, bytes.len()).await);
-        }
-    }
-    if let Err(wait) = state.site_limiter().take(&site.key, Instant::now()) {
+    // A 429 is not a bad row: the client keeps the batch and sends it again later.
+    if let Err(wait) = state.site_limiter().take(&site, Instant::now()) {
         state.metrics().rate_limited.inc();
         return Err(AppError::RateLimited(retry_after(wait)));
     }
-    let checked = check_batch(&env, now);
     let errors = checked.bad.iter().take(MAX_REASONS).map(|b| b.reason.clone()).collect();
     let rejected = checked.bad.len();
     let stored = state.store().ingest(checked.rows, checked.bad).await?;
@@ -321,6 +286,46 @@ async fn handle(state: &AppState, headers: &HeaderMap, body: Body) -> Result<Ans
     m.duplicates.add(stored.duplicates as u64);
     m.rejected.add(rejected as u64);
     Ok(Answer { accepted: stored.accepted, duplicates: stored.duplicates, rejected, errors })
+}
+
+/// Judges a whole body: its site key and checked events, or why it is not a batch this
+/// collector takes (with the site it named, if any, for the bad row).
+fn accept(
+    state: &AppState,
+    headers: &HeaderMap,
+    bytes: &[u8],
+    now: Millis,
+) -> Result<(String, Checked), (Option<String>, AppError)> {
+    let text = std::str::from_utf8(bytes).map_err(|e| {
+        let at = e.valid_up_to();
+        (
+            None,
+            AppError::BadRequest(format!(
+                "the body is not valid UTF-8 (invalid byte at offset {at})"
+            )),
+        )
+    })?;
+    let value = json::parse(text)
+        .map_err(|e| (None, AppError::BadRequest(format!("the body is not JSON: {e}"))))?;
+    let env = read_envelope(&value).map_err(|why| {
+        let site = value.get("site").and_then(Value::as_str).map(str::to_string);
+        (site, AppError::BadRequest(format!("the body is not a batch: {why}")))
+    })?;
+    let Some(site) = state.sites().get(&env.site) else {
+        let err = AppError::Forbidden(format!("unknown site \"{}\"", env.site));
+        return Err((Some(env.site), err));
+    };
+    if let Some(origin) = headers.get(header::ORIGIN) {
+        let origin = String::from_utf8_lossy(origin.as_bytes());
+        if !site.allows(&origin) {
+            let err = AppError::Forbidden(format!(
+                "origin {origin} is not allowed for site \"{}\"",
+                site.key
+            ));
+            return Err((Some(site.key), err));
+        }
+    }
+    Ok((site.key, check_batch(&env, now)))
 }
 
 /// Keeps a refused body as a bad row, then hands back the error to answer with. If even
@@ -334,6 +339,7 @@ async fn refuse(
     size: usize,
 ) -> AppError {
     state.metrics().bodies_rejected.inc();
+    tracing::debug!(site, status = %err.status(), "refused a body: {err}");
     let bad = BadRow {
         site,
         received_at: state.now(),

@@ -44,6 +44,7 @@ struct Args {
     sites: Option<PathBuf>,
 
     /// A site to register at start-up: KEY (any origin) or KEY=ORIGIN[,ORIGIN...]. Repeatable.
+    /// Replaces the origins stored for that site (also with --sites).
     #[arg(long, value_name = "KEY[=ORIGINS]")]
     site: Vec<String>,
 

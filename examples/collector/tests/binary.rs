@@ -115,6 +115,37 @@ fn sigterm_drains_and_exits_cleanly() {
 }
 
 #[test]
+fn sigterm_finishes_a_batch_in_flight() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let db = dir.path().join("events.db");
+    let mut server = Server::start(&db);
+    let body = batch(30, "f");
+    let mut s = TcpStream::connect(&server.addr).expect("connect");
+    s.set_read_timeout(Some(Duration::from_secs(30))).expect("timeout");
+    write!(
+        s,
+        "POST /v1/batch HTTP/1.1\r\nHost: x\r\nContent-Length: {}\r\nExpect: 100-continue\r\nConnection: close\r\n\r\n",
+        body.len()
+    )
+    .expect("send headers");
+    // The server says "100 Continue" once the handler starts reading the body: from here
+    // the request is in flight, with no sleep needed to know it.
+    let mut reader = BufReader::new(s.try_clone().expect("clone"));
+    let mut line = String::new();
+    reader.read_line(&mut line).expect("read 100");
+    assert!(line.starts_with("HTTP/1.1 100"), "{line:?}");
+    let pid = server.child.id().to_string();
+    assert!(Command::new("kill").args(["-TERM", &pid]).status().expect("run kill").success());
+    s.write_all(body.as_bytes()).expect("send body");
+    let mut rest = String::new();
+    reader.read_to_string(&mut rest).expect("read answer");
+    assert!(rest.contains("HTTP/1.1 200"), "{rest}");
+    assert!(rest.contains(r#""accepted":30"#), "{rest}");
+    assert!(server.child.wait().expect("wait").success());
+    assert_eq!(count_events(&db), 30);
+}
+
+#[test]
 fn help_explains_every_flag_and_hides_the_token() {
     let out = Command::new(BIN)
         .arg("--help")
