@@ -97,6 +97,8 @@ pub struct Goal {
     pub event: EventMatch,
     /// Attribution window after an impression or hold-out.
     pub within: Millis,
+    /// [`stable_hash`] of the goal event's name, to pass over other events cheaply.
+    pub name_hash: u64,
 }
 
 /// A validated campaign.
@@ -373,7 +375,8 @@ fn read_campaign(v: &Value, path: &Path<'_>, reader: &mut RuleReader<'_>) -> Opt
                 ErrorKind::Invalid("an attribution window must be longer than 0".into()),
             );
         }
-        Some(Goal { event: event?, within })
+        let event = event?;
+        Some(Goal { name_hash: stable_hash(event.name.as_bytes()), event, within })
     });
     let variants = match (o.get("variants"), &content) {
         (None, Some(c)) => {

@@ -239,7 +239,10 @@ fn push_bounded(v: &mut Vec<Millis>, t: Millis) {
 impl Ledger {
     /// Records an impression (or hold-out, which skips the cross-campaign budget).
     pub fn record_exposure(&mut self, campaign: &str, session: u32, now: Millis, held_out: bool) {
-        let log = self.campaigns.entry(campaign.to_string()).or_default();
+        if !self.campaigns.contains_key(campaign) {
+            self.campaigns.insert(campaign.to_string(), CampaignLog::default());
+        }
+        let Some(log) = self.campaigns.get_mut(campaign) else { return };
         push_bounded(&mut log.shown, now);
         log.total = log.total.saturating_add(1);
         if log.session != session {

@@ -199,9 +199,10 @@ pub fn tick(state: &mut State, set: &CampaignSet, now: Millis, explain: bool) ->
 /// Emits `Campaign Converted` for each campaign whose goal this event meets within its
 /// attribution window after the visitor's latest exposure (impression or hold-out).
 fn convert(state: &mut State, set: &CampaignSet, e: &Event, out: &mut Outcome) {
+    let name_hash = stable_hash(e.name.as_bytes());
     for c in &set.campaigns {
         let Some(goal) = &c.goal else { continue };
-        if !goal.event.matches(e) {
+        if goal.name_hash != name_hash || !goal.event.matches(e) {
             continue;
         }
         let Some(log) = state.ledger.campaigns.get_mut(&c.id) else { continue };
@@ -362,7 +363,8 @@ fn choose(
         let held_out = arm == Arm::Control;
         state.ledger.record_exposure(&c.id, session, now, held_out);
         state.this_page.1.push(c.id.clone());
-        let log = state.ledger.campaigns.entry(c.id.clone()).or_default();
+        // record_exposure above created the log.
+        let Some(log) = state.ledger.campaigns.get_mut(&c.id) else { continue };
         log.arm = Some(arm.clone());
         let first_shown = log.first_shown.unwrap_or(now);
         let base = event.map_or_else(|| format!("t{}", now.0), |e| e.id.clone());

@@ -324,11 +324,12 @@ pub fn lifecycle(
     campaign_id: &str,
     variant: Option<&str>,
 ) -> Event {
-    let mut e = Event::new(&id, name, ts).with_prop("campaign_id", Value::Str(campaign_id.into()));
+    let mut props = Vec::with_capacity(2);
+    props.push(("campaign_id".to_string(), Value::Str(campaign_id.into())));
     if let Some(v) = variant {
-        e = e.with_prop("variant", Value::Str(v.into()));
+        props.push(("variant".to_string(), Value::Str(v.into())));
     }
-    e
+    Event { id, name: name.into(), ts, props: Value::Obj(props), page: None }
 }
 
 /// Reads a list of events (`path` is the array's path).
