@@ -1,12 +1,12 @@
-//! The renderer's few DOM tools: create an element under a parent, listen to an event
-//! until dropped, run an interval until dropped, and write integers without `core::fmt`.
+//! The renderer's few DOM tools: create an element under a parent, and write integers
+//! without `core::fmt`. (Listeners and the countdown's interval are gloo's, shared with
+//! the rest of the shell, and are removed when dropped.)
 //!
 //! Everything the renderer builds goes through [`el`], and text only ever reaches the
 //! DOM through `textContent` (a text node), never through markup parsing.
 
-use wasm_bindgen::closure::Closure;
 use wasm_bindgen::{JsCast, JsValue};
-use web_sys::{Document, Event, EventTarget, HtmlElement, Node, Window};
+use web_sys::{Document, HtmlElement, Node};
 
 /// Creates `<tag class=..>` as the last child of `parent`.
 pub(super) fn el(
@@ -38,58 +38,6 @@ pub(super) fn el_text(
     let e = el(doc, parent, tag, class)?;
     e.set_text_content(Some(text));
     Ok(e)
-}
-
-/// An event listener that is removed when dropped (after gloo-events, without the crate).
-pub(super) struct Listener {
-    target: EventTarget,
-    kind: &'static str,
-    f: Closure<dyn FnMut(Event)>,
-}
-
-impl Listener {
-    pub(super) fn new(
-        target: &EventTarget,
-        kind: &'static str,
-        f: Box<dyn FnMut(Event)>,
-    ) -> Result<Listener, JsValue> {
-        let f = Closure::wrap(f);
-        target.add_event_listener_with_callback(kind, f.as_ref().unchecked_ref())?;
-        Ok(Listener { target: target.clone(), kind, f })
-    }
-}
-
-impl Drop for Listener {
-    fn drop(&mut self) {
-        // Removal cannot fail for a listener we added; there is nothing to do if it did.
-        let _ = self
-            .target
-            .remove_event_listener_with_callback(self.kind, self.f.as_ref().unchecked_ref());
-    }
-}
-
-/// A `setInterval` that is cleared when dropped.
-pub(super) struct Interval {
-    win: Window,
-    id: i32,
-    _f: Closure<dyn FnMut()>,
-}
-
-impl Interval {
-    pub(super) fn new(win: &Window, ms: i32, f: Box<dyn FnMut()>) -> Result<Interval, JsValue> {
-        let f = Closure::wrap(f);
-        let id = win.set_interval_with_callback_and_timeout_and_arguments_0(
-            f.as_ref().unchecked_ref(),
-            ms,
-        )?;
-        Ok(Interval { win: win.clone(), id, _f: f })
-    }
-}
-
-impl Drop for Interval {
-    fn drop(&mut self) {
-        self.win.clear_interval_with_handle(self.id);
-    }
 }
 
 /// Appends `n` in decimal, zero-padded to `width` digits. `core::fmt` would pull its

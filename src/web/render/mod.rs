@@ -37,7 +37,9 @@ use web_sys::{
 use crate::engine::campaign::Placement;
 use crate::engine::content::{fill_tokens, is_rtl, Content, CtaAction, Text, Theme};
 use crate::engine::Millis;
-use dom::{el, el_text, push_num, Interval, Listener};
+use dom::{el, el_text, push_num};
+use gloo_events::{EventListener, EventListenerOptions};
+use gloo_timers::callback::Interval;
 
 /// The static stylesheet; theme colours, radius, font, z-index and the push height come
 /// in a second, per-campaign sheet of custom properties.
@@ -78,7 +80,7 @@ pub(crate) struct View<'a> {
 /// focus back to where it was if focus was inside.
 pub(crate) struct Rendered {
     shared: Rc<Shared>,
-    _listeners: Vec<Listener>,
+    _listeners: Vec<EventListener>,
     _timer: Option<Interval>,
 }
 
@@ -146,7 +148,9 @@ impl Shared {
                 (self.panel.clone(), self.status.clone(), self.copy_button.clone());
             let copied = self.labels.copied;
             move || {
-                let _ = panel.class_list().add_1("done");
+                let mut class = panel.get_attribute("class").unwrap_or_default();
+                class.push_str(" done");
+                let _ = panel.set_attribute("class", &class);
                 if let Some(b) = button {
                     b.set_text_content(Some(copied));
                 }
@@ -494,23 +498,24 @@ pub(crate) fn show(
     });
     let mut listeners = Vec::with_capacity(3);
     let s = shared.clone();
-    listeners.push(Listener::new(&root, "click", Box::new(move |e| s.on_click(&e)))?);
+    listeners.push(EventListener::new(&root, "click", move |e| s.on_click(e)));
     let s = shared.clone();
-    listeners.push(Listener::new(&doc, "keydown", Box::new(move |e| s.on_key(e.unchecked_ref())))?);
+    // gloo listeners are passive by default; this one must be able to prevent Tab and Escape.
+    let active = EventListenerOptions::enable_prevent_default();
+    listeners.push(EventListener::new_with_options(&doc, "keydown", active, move |e| {
+        s.on_key(e.unchecked_ref())
+    }));
     if push {
         // Measured now, in the task that inserted the bar, so the first frame already
         // has the space reserved; again whenever the viewport changes the bar's wrapping.
         measure();
-        listeners.push(Listener::new(&win, "resize", Box::new(move |_| measure()))?);
+        listeners.push(EventListener::new(&win, "resize", move |_| measure()));
     }
-    let timer = match timer_target {
-        Some((digits, ends)) => Some(Interval::new(
-            &win,
-            1000,
-            Box::new(move || digits.set_text_content(Some(&clock(ends.0.saturating_sub(now()))))),
-        )?),
-        None => None,
-    };
+    let timer = timer_target.map(|(digits, ends)| {
+        Interval::new(1000, move || {
+            digits.set_text_content(Some(&clock(ends.0.saturating_sub(now()))));
+        })
+    });
     Ok(Rendered { shared, _listeners: listeners, _timer: timer })
 }
 
