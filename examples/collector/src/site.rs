@@ -11,10 +11,10 @@ use std::sync::{PoisonError, RwLock};
 use nudge::engine::json::{self, Value};
 
 use crate::doc::{Issue, Issues};
-
 use crate::store::Site;
 
-/// Whether `key` is a well-formed site key: 1 to 64 letters, digits, `-`, `_` or `.`.
+/// Whether `key` is a well-formed site key: 1 to 64 letters, digits, `-`, `_` or `.`, not
+/// starting with `.` (keys appear in URL paths).
 ///
 /// ```
 /// assert!(nudge_collector::site::valid_key("demo-shop.kr"));
@@ -50,8 +50,7 @@ pub fn origin(s: &str) -> Result<String, String> {
         Ok(lower)
     } else {
         Err(format!(
-            "{:?} is not an origin: use \"*\" or scheme and host like \"https://shop.example\" (no path, no trailing slash)",
-            s
+            "{s:?} is not an origin: use \"*\" or scheme and host like \"https://shop.example\" (no path, no trailing slash)"
         ))
     }
 }
