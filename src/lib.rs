@@ -6,3 +6,5 @@
 //! API, DOM listeners, storage, rendering and transport.
 
 pub mod engine;
+#[cfg(target_arch = "wasm32")]
+mod web;

@@ -6,6 +6,7 @@
 //! what a developer runs.
 
 mod bench;
+mod dist;
 mod setup;
 
 use std::path::{Path, PathBuf};
@@ -17,7 +18,8 @@ const USAGE: &str = "usage: cargo xtask <command>
 
 commands:
   test    everything CI runs: fmt, clippy, all test layers, docs, wasm build
-  bench   benchmarks; writes target/bench/*.json";
+  bench   benchmarks; writes target/bench/*.json
+  dist    the browser build in dist/ (loader, glue, wasm, types, npm entry) and its size";
 
 fn main() -> Result<()> {
     let cmd = std::env::args().nth(1).unwrap_or_default();
@@ -25,6 +27,7 @@ fn main() -> Result<()> {
     match cmd.as_str() {
         "test" => test(),
         "bench" => bench::bench(),
+        "dist" => dist::dist().map(|_| ()),
         "" | "help" | "--help" | "-h" => {
             println!("{USAGE}");
             Ok(())

@@ -51,3 +51,35 @@ pub(crate) fn node() -> Result<()> {
         .map(|_| ())
         .context("node is required (it is part of the machine image)")
 }
+
+/// Debian packages, as `(command that proves it is installed, package)`: installs the
+/// missing ones with `apt-get` after one `apt-get update`.
+pub(crate) fn apt(wanted: &[(&str, &str)]) -> Result<()> {
+    let missing: Vec<&str> = wanted
+        .iter()
+        .filter(|(cmd, _)| output("sh", &["-c", &format!("command -v {cmd}")]).is_none())
+        .map(|(_, pkg)| *pkg)
+        .collect();
+    if missing.is_empty() {
+        return Ok(());
+    }
+    run(Command::new("apt-get").arg("update"))?;
+    run(Command::new("apt-get").args(["install", "-y", "--no-install-recommends"]).args(&missing))
+}
+
+/// The npm tools in `xtask/node` (binaryen's `wasm-opt`, `tsc`, `esbuild`), installed from the
+/// committed lock file when missing.
+pub(crate) fn node_tools() -> Result<()> {
+    node()?;
+    let dir = root().join("xtask/node");
+    let want = ["wasm-opt", "tsc", "esbuild"];
+    if want.iter().any(|t| !node_bin(t).exists()) {
+        run(Command::new("npm").args(["ci", "--no-audit", "--no-fund"]).current_dir(&dir))?;
+    }
+    Ok(())
+}
+
+/// A binary installed by [`node_tools`].
+pub(crate) fn node_bin(name: &str) -> std::path::PathBuf {
+    root().join("xtask/node/node_modules/.bin").join(name)
+}

@@ -1,0 +1,16 @@
+/*! nudge loader: <script async src=".../nudge.js" data-site="..." data-collector="...">.
+ * Loads the wasm build beside this file, then replays calls queued in `window.nudge`
+ * (`window.nudge = window.nudge || []; nudge.push(["track", "Product Viewed", {...}])`).
+ * If WebAssembly is missing, blocked or fails, it warns once and leaves the page alone.
+ * No eval, no inline code: it runs under `script-src 'self' 'wasm-unsafe-eval'`. */
+(function (w, s) {
+  var d = s && s.dataset, q = w.nudge;
+  function no(e) { console.warn("nudge: not started:", e); }
+  if (typeof WebAssembly != "object" || !d) return no("no WebAssembly");
+  import(new URL("nudge_glue.js", s.src)).then(function (m) {
+    return m.default({ module_or_path: new URL("nudge_bg.wasm", s.src) }).then(function () {
+      w.nudge = m;
+      m.boot(q, { site: d.site, collector: d.collector, campaignsUrl: d.campaigns });
+    });
+  }).catch(no);
+})(window, document.currentScript);
