@@ -1,7 +1,8 @@
 // SPA example: History API routing without a framework. Calls to nudge made before the
 // SDK has loaded go into its pre-load queue (the stub below), so none are lost.
-const nudge = (window.nudge = window.nudge || []);
-const track = (name, props) => (typeof nudge.track === 'function' ? nudge.track(name, props) : nudge.push(['track', name, props]));
+// `push` works on the queue before load and on the loaded API after, so one call fits both.
+window.nudge = window.nudge || [];
+const track = (name, props) => window.nudge.push(['track', name, props]);
 
 const PRODUCTS = {
   mug: { name: 'Stoneware Mug', price: 18000 },

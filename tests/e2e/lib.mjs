@@ -165,3 +165,39 @@ export async function shot(page, name) {
   await mkdir(SHOTS, { recursive: true });
   await page.screenshot({ path: join(SHOTS, name + '.png') });
 }
+
+/** Records every nudge event (`nudge.on('event')`) into window.__nudge from page start. */
+export async function recordEvents(page) {
+  await page.addInitScript(() => {
+    window.__nudge = [];
+    window.nudge = window.nudge || [];
+    window.nudge.push(['on', 'event', (e) => window.__nudge.push(e)]);
+  });
+}
+
+/** Names of the events nudge reported to the page so far. */
+export async function eventNames(page) {
+  return page.evaluate(() => (window.__nudge || []).map((e) => e.name));
+}
+
+/** Waits until nudge reported an event named `name`; returns it. */
+export async function waitForEvent(page, name, timeout = 5000) {
+  const h = await page.waitForFunction(
+    (n) => (window.__nudge || []).find((e) => e.name === n),
+    name,
+    { timeout },
+  );
+  return h.jsonValue();
+}
+
+/** `nudge.explain(id)` once the SDK has loaded. */
+export async function explain(page, id) {
+  await page.waitForFunction(() => window.nudge && typeof window.nudge.explain === 'function');
+  return page.evaluate((i) => window.nudge.explain(i), id);
+}
+
+/** Waits until the SDK has loaded and handled the page's first events. */
+export async function loaded(page) {
+  await page.waitForFunction(() => window.nudge && typeof window.nudge.explain === 'function');
+  await page.waitForTimeout(150);
+}

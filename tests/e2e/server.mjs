@@ -107,6 +107,9 @@ async function handle(req, res, state) {
     return send(res, 404, 'application/json', '{"error":"no such route"}', cors);
   }
 
+  // Browsers ask for it on every page; a 404 would show up as a console error.
+  if (path === '/favicon.ico') return send(res, 204, 'image/x-icon', '');
+
   // Static files; /csp/<path> is <path> under a strict policy.
   const headers = {};
   if (path.startsWith('/csp/')) {
