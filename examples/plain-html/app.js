@@ -1,8 +1,11 @@
 // Plain HTML example shop: a cart in localStorage and the GA4 e-commerce dataLayer pushes a
 // typical store already makes (nudge maps view_item, add_to_cart, begin_checkout, purchase).
 window.dataLayer = window.dataLayer || [];
-const cart = JSON.parse(localStorage.getItem('plain-cart') || '[]');
-const save = () => localStorage.setItem('plain-cart', JSON.stringify(cart));
+// Storage may be blocked (private modes, strict settings): the shop then keeps the cart
+// for the page only, as nudge does.
+const storage = (() => { try { return window.localStorage; } catch { return null; } })();
+const cart = JSON.parse((storage && storage.getItem('plain-cart')) || '[]');
+const save = () => { try { storage && storage.setItem('plain-cart', JSON.stringify(cart)); } catch { /* full or blocked */ } };
 const count = document.getElementById('count');
 if (count) count.textContent = String(cart.reduce((n, l) => n + l.quantity, 0));
 
