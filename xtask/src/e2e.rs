@@ -1,0 +1,26 @@
+//! The end-to-end layer of `cargo xtask test`: Playwright (`playwright-core`, installed with
+//! `npm ci` from `tests/e2e/package-lock.json`) drives the system Chromium over `dist/`, the
+//! examples and the demo shop, under node's own test runner. No browser is downloaded:
+//! Debian's `chromium` is the browser, and `fonts-noto-cjk` makes Korean text render in
+//! the screenshots instead of empty boxes.
+
+use std::path::Path;
+use std::process::Command;
+
+use anyhow::Result;
+
+use crate::{root, run, setup};
+
+/// Runs `tests/e2e` against the `dist/` that `cargo xtask dist` just built.
+pub(crate) fn e2e() -> Result<()> {
+    setup::node()?;
+    setup::apt(&[("chromium", "chromium")])?;
+    if !Path::new("/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc").exists() {
+        run(Command::new("apt-get").arg("update"))?;
+        run(Command::new("apt-get").args(["install", "-y", "--no-install-recommends", "fonts-noto-cjk"]))?;
+    }
+    let dir = root().join("tests/e2e");
+    run(Command::new("npm").args(["ci", "--no-audit", "--no-fund"]).current_dir(&dir))?;
+    // One file at a time: each starts its own Chromium, and the machine has two cores.
+    run(Command::new("node").args(["--test", "--test-concurrency=1"]).current_dir(&dir))
+}
