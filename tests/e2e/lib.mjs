@@ -44,6 +44,8 @@ export async function open(env, { viewport = DESKTOP, locale = 'en-US', allow = 
   const errors = [];
   page.on('console', (m) => {
     if (m.type() === 'error' && !allow.some((re) => re.test(m.text()))) errors.push('console: ' + m.text());
+    // The loader's one warning when the wasm cannot start: every later wait would only time out.
+    if (/^nudge: not started/.test(m.text())) errors.push('console: ' + m.text());
   });
   page.on('pageerror', (e) => errors.push('pageerror: ' + e.message));
   page.errors = errors;
@@ -198,6 +200,9 @@ export async function explain(page, id) {
 
 /** Waits until the SDK has loaded and handled the page's first events. */
 export async function loaded(page) {
-  await page.waitForFunction(() => window.nudge && typeof window.nudge.explain === 'function');
+  await page.waitForFunction(
+    () => (window.nudge && typeof window.nudge.explain === 'function') || window.__nudgeFailed,
+  ).catch((e) => { throw new Error(e.message + (page.errors.length ? '\n' + page.errors.join('\n') : '')); });
+  assert.deepEqual(page.errors.filter((e) => /not started/.test(e)), [], 'nudge started');
   await page.waitForTimeout(150);
 }
