@@ -61,6 +61,7 @@ pub(crate) fn cargo(args: &[&str]) -> Command {
 
 fn test() -> Result<()> {
     setup::wasm_target()?;
+    setup::clickhouse_server()?;
     run(&mut cargo(&["fmt", "--all", "--check"]))?;
     run(&mut cargo(&["clippy", "--workspace", "--all-targets", "--", "-D", "warnings"]))?;
     run(&mut cargo(&["test", "--workspace"]))?;

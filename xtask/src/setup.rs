@@ -83,3 +83,10 @@ pub(crate) fn node_tools() -> Result<()> {
 pub(crate) fn node_bin(name: &str) -> std::path::PathBuf {
     root().join("xtask/node/node_modules/.bin").join(name)
 }
+
+/// Debian's ClickHouse server (18.16), which the collector's ClickHouse tests start on
+/// their own (free ports, a temporary data directory); installed when
+/// `/usr/sbin/clickhouse-server` is missing.
+pub(crate) fn clickhouse_server() -> Result<()> {
+    apt(&[("/usr/sbin/clickhouse-server", "clickhouse-server")])
+}

@@ -78,7 +78,7 @@ pub async fn put_site(
     let site = read_site_body(&key, &text)
         .map_err(|issues| AppError::Invalid(issues.0.iter().map(Finding::from).collect()))?;
     let created = state.store().put_site(site.clone(), state.now()).await?;
-    state.sites().put(site.clone());
+    state.registry().put(site.clone());
     tracing::info!(site = site.key, created, "site saved");
     Ok((if created { StatusCode::CREATED } else { StatusCode::OK }, Json(site.into())))
 }

@@ -5,6 +5,14 @@
 //! (422), one with only warnings is saved and the warnings returned. Publishing copies the
 //! draft to the live slot under a new version and entity tag; shops fetch the live set
 //! from `GET /v1/sites/{site}/campaigns` and revalidate with `If-None-Match`.
+//!
+//! Schedules' time zones are resolved into offsets ([`crate::zone`]) when a set is saved
+//! and again when it is published, so the live set carries the transitions from the moment
+//! it went live. The live set is cached in-process for the cache time (`--cache-ms`), so a
+//! publish through another collector on the same store shows here within that time.
+
+use std::collections::HashMap;
+use std::sync::{Mutex, PoisonError};
 
 use axum::body::Body;
 use axum::extract::{Path, State};
@@ -14,12 +22,14 @@ use axum::Json;
 use nudge::engine::assign::stable_hash;
 use nudge::engine::campaign;
 use nudge::engine::json;
+use nudge::engine::Millis;
 use serde::Serialize;
 
 use crate::body::{self, BodyError};
 use crate::error::{AppError, Finding};
 use crate::state::AppState;
-use crate::store::Published;
+use crate::store::{Published, StoreError};
+use crate::zone;
 
 /// What a site serves before anything is published.
 pub const EMPTY_SET: &str = r#"{"schema":1,"campaigns":[]}"#;
@@ -27,10 +37,47 @@ pub const EMPTY_SET: &str = r#"{"schema":1,"campaigns":[]}"#;
 pub const CACHE_CONTROL: &str = "public, max-age=60";
 
 /// Answers 404 unless the site exists.
-pub(crate) fn known_site(state: &AppState, site: &str) -> Result<(), AppError> {
-    match state.sites().get(site) {
+pub(crate) async fn known_site(state: &AppState, site: &str) -> Result<(), AppError> {
+    match state.sites().await.get(site) {
         Some(_) => Ok(()),
         None => Err(AppError::NotFound(format!("unknown site \"{site}\""))),
+    }
+}
+
+/// Live campaign sets read from the store, each reused for the cache time. Only known
+/// sites reach it, so it holds at most one entry per site.
+#[derive(Debug)]
+pub struct LiveCache {
+    ttl: Millis,
+    sets: Mutex<HashMap<String, (Millis, Option<Published>)>>,
+}
+
+impl LiveCache {
+    /// An empty cache whose entries live `ttl`.
+    pub fn new(ttl: Millis) -> LiveCache {
+        LiveCache { ttl, sets: Mutex::new(HashMap::new()) }
+    }
+
+    /// The live set of `site`, from the cache when it is fresh.
+    pub async fn get(&self, state: &AppState, site: &str) -> Result<Option<Published>, StoreError> {
+        let now = state.now();
+        if let Some((at, p)) = self.lock().get(site) {
+            if now >= *at && now.since(*at) < self.ttl {
+                return Ok(p.clone());
+            }
+        }
+        let p = state.store().live(site.to_string()).await?;
+        self.lock().insert(site.to_string(), (now, p.clone()));
+        Ok(p)
+    }
+
+    /// Records what this collector just published, so it serves it at once.
+    pub fn put(&self, site: &str, p: Published, now: Millis) {
+        self.lock().insert(site.to_string(), (now, Some(p)));
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<String, (Millis, Option<Published>)>> {
+        self.sets.lock().unwrap_or_else(PoisonError::into_inner)
     }
 }
 
@@ -57,8 +104,8 @@ pub async fn live(
     Path(site): Path<String>,
     headers: HeaderMap,
 ) -> Result<Response, AppError> {
-    known_site(&state, &site)?;
-    let (etag, doc) = match state.store().live(site).await? {
+    known_site(&state, &site).await?;
+    let (etag, doc) = match state.live().get(&state, &site).await? {
         Some(Published { etag, doc, .. }) => (etag, doc),
         None => {
             (format!("\"v0-{:016x}\"", stable_hash(EMPTY_SET.as_bytes())), EMPTY_SET.to_string())
@@ -116,18 +163,41 @@ pub async fn put_draft(
     headers: HeaderMap,
     body: Body,
 ) -> Result<Json<Saved>, AppError> {
-    known_site(&state, &site)?;
+    known_site(&state, &site).await?;
     let text = admin_text(&state, &headers, body).await?;
-    let loaded = campaign::load(&text);
+    let now = state.now();
+    let (doc, loaded) = check(&text, now)?;
     let findings: Vec<Finding> = loaded.errors.iter().map(Finding::from).collect();
-    if loaded.hard_errors().next().is_some() {
+    let campaigns = loaded.set.campaigns.len();
+    state.store().put_draft(site.clone(), doc, now).await?;
+    Ok(Json(Saved { site, campaigns, warnings: findings }))
+}
+
+/// Resolves the time zones of a campaign set at `now` and validates it with the engine:
+/// the compact document to store and what the engine loaded, or every finding (422).
+fn check(text: &str, now: Millis) -> Result<(String, campaign::Loaded), AppError> {
+    let (doc, zones) = match json::parse(text) {
+        Ok(mut v) => {
+            let zones = zone::resolve(&mut v, now);
+            (json::to_string(&v), zones)
+        }
+        // Not JSON: the engine reports it with line and column.
+        Err(_) => (text.to_string(), Vec::new()),
+    };
+    let loaded = campaign::load(&doc);
+    let mut findings: Vec<Finding> = zones.clone();
+    // A schedule with an unknown zone also lacks offsets; the zone is the finding to show.
+    findings.extend(
+        loaded
+            .errors
+            .iter()
+            .map(Finding::from)
+            .filter(|f| !zones.iter().any(|z| z.path.strip_suffix(".tz") == Some(&f.path))),
+    );
+    if !zones.is_empty() || loaded.hard_errors().next().is_some() {
         return Err(AppError::Invalid(findings));
     }
-    // `load` succeeded, so the text parses; store it compact.
-    let doc = json::parse(&text).map(|v| json::to_string(&v)).unwrap_or(text);
-    let campaigns = loaded.set.campaigns.len();
-    state.store().put_draft(site.clone(), doc, state.now()).await?;
-    Ok(Json(Saved { site, campaigns, warnings: findings }))
+    Ok((doc, loaded))
 }
 
 /// `GET /v1/admin/sites/{site}/campaigns`: the saved draft, as it was saved.
@@ -135,7 +205,7 @@ pub async fn get_draft(
     State(state): State<AppState>,
     Path(site): Path<String>,
 ) -> Result<Response, AppError> {
-    known_site(&state, &site)?;
+    known_site(&state, &site).await?;
     let draft = state.store().draft(site.clone()).await?;
     let draft = draft.ok_or_else(|| AppError::NotFound(format!("site \"{site}\" has no draft")))?;
     Ok(([(header::CONTENT_TYPE, HeaderValue::from_static("application/json"))], draft.doc)
@@ -160,12 +230,17 @@ pub async fn publish(
     State(state): State<AppState>,
     Path(site): Path<String>,
 ) -> Result<Json<PublishedAnswer>, AppError> {
-    known_site(&state, &site)?;
-    let Some(p) = state.store().publish(site.clone(), state.now()).await? else {
+    known_site(&state, &site).await?;
+    let Some(draft) = state.store().draft(site.clone()).await? else {
         return Err(AppError::Conflict(format!(
             "site \"{site}\" has no draft to publish: PUT /v1/admin/sites/{site}/campaigns first"
         )));
     };
+    // Offsets start from the moment the set goes live.
+    let now = state.now();
+    let (doc, _) = check(&draft.doc, now)?;
+    let p = state.store().publish(site.clone(), doc, now).await?;
+    state.live().put(&site, p.clone(), now);
     tracing::info!(site, version = p.version, "published campaigns");
     Ok(Json(PublishedAnswer { site, version: p.version, etag: p.etag, published_at: p.at.0 }))
 }

@@ -18,14 +18,14 @@ use crate::state::AppState;
 /// How long a browser may cache a preflight answer.
 const MAX_AGE: &str = "86400";
 
-fn allowed_origin(
+async fn allowed_origin(
     state: &AppState,
     params: &RawPathParams,
     headers: &HeaderMap,
 ) -> Option<HeaderValue> {
     let origin = headers.get(header::ORIGIN)?;
     let site = params.iter().find(|(k, _)| *k == "site").map(|(_, v)| v);
-    state.sites().allows(site, origin.to_str().ok()?).then(|| origin.clone())
+    state.sites().await.allows(site, origin.to_str().ok()?).then(|| origin.clone())
 }
 
 /// Middleware: adds the CORS answer headers to every response of the public routes.
@@ -35,7 +35,7 @@ pub async fn layer(
     req: Request,
     next: Next,
 ) -> Response {
-    let allowed = allowed_origin(&state, &params, req.headers());
+    let allowed = allowed_origin(&state, &params, req.headers()).await;
     let mut resp = next.run(req).await;
     let h = resp.headers_mut();
     // The answer differs by origin, and campaigns are cached publicly: say so.
@@ -56,7 +56,7 @@ pub async fn preflight(
     params: RawPathParams,
     headers: HeaderMap,
 ) -> Response {
-    let Some(origin) = allowed_origin(&state, &params, &headers) else {
+    let Some(origin) = allowed_origin(&state, &params, &headers).await else {
         return AppError::Forbidden("this origin is not on any site's allow-list".into())
             .into_response();
     };

@@ -62,13 +62,14 @@ impl Issues {
         };
         for (k, _) in fields {
             if !known.contains(&k.as_str()) {
-                let hint = suggest(k, known)
+                let hint = suggest(k.as_str(), known)
                     .map(|s| format!(", did you mean \"{s}\"?"))
                     .unwrap_or_default();
+                let k = k.as_str();
                 self.push(&key_path(path, k), "unknown", format!("unknown field \"{k}\"{hint}"));
             }
         }
-        Some(Fields { path: path.to_string(), fields })
+        Some(Fields { path: path.to_string(), obj: v })
     }
 
     /// Whether nothing was found wrong.
@@ -86,13 +87,14 @@ impl Issues {
 #[derive(Clone, Debug)]
 pub struct Fields<'v> {
     path: String,
-    fields: &'v [(String, Value)],
+    /// The object itself (looked up with [`Value::get`], whatever its key type).
+    obj: &'v Value,
 }
 
 impl<'v> Fields<'v> {
     /// The value at `key` and its path.
     pub fn get(&self, key: &str) -> Option<(&'v Value, String)> {
-        self.fields.iter().find(|(k, _)| k == key).map(|(_, v)| (v, key_path(&self.path, key)))
+        self.obj.get(key).map(|v| (v, key_path(&self.path, key)))
     }
 
     /// Like [`Fields::get`], reporting a missing key.

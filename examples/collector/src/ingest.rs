@@ -24,7 +24,7 @@ use crate::body::{self, BodyError};
 use crate::doc::{key_path, Issues};
 use crate::error::AppError;
 use crate::rate::retry_after;
-use crate::site::valid_key;
+use crate::site::{valid_key, Sites};
 use crate::state::AppState;
 use crate::store::{BadRow, Row};
 
@@ -268,7 +268,8 @@ async fn handle(state: &AppState, headers: &HeaderMap, body: Body) -> Result<Ans
             return Err(AppError::BadRequest(format!("could not read the body: {e}")))
         }
     };
-    let (site, checked) = match accept(state, headers, &bytes, now) {
+    let sites = state.sites().await;
+    let (site, checked) = match accept(&sites, headers, &bytes, now) {
         Ok(accepted) => accepted,
         Err((site, err)) => return Err(refuse(state, site, err, &bytes, bytes.len()).await),
     };
@@ -291,7 +292,7 @@ async fn handle(state: &AppState, headers: &HeaderMap, body: Body) -> Result<Ans
 /// Judges a whole body: its site key and checked events, or why it is not a batch this
 /// collector takes (with the site it named, if any, for the bad row).
 fn accept(
-    state: &AppState,
+    sites: &Sites,
     headers: &HeaderMap,
     bytes: &[u8],
     now: Millis,
@@ -311,7 +312,7 @@ fn accept(
         let site = value.get("site").and_then(Value::as_str).map(str::to_string);
         (site, AppError::BadRequest(format!("the body is not a batch: {why}")))
     })?;
-    let Some(site) = state.sites().get(&env.site) else {
+    let Some(site) = sites.get(&env.site) else {
         let err = AppError::Forbidden(format!("unknown site \"{}\"", env.site));
         return Err((Some(env.site), err));
     };
@@ -322,10 +323,10 @@ fn accept(
                 "origin {origin} is not allowed for site \"{}\"",
                 site.key
             ));
-            return Err((Some(site.key), err));
+            return Err((Some(site.key.clone()), err));
         }
     }
-    Ok((site.key, check_batch(&env, now)))
+    Ok((site.key.clone(), check_batch(&env, now)))
 }
 
 /// Keeps a refused body as a bad row, then hands back the error to answer with. If even

@@ -4,8 +4,10 @@
 //! [`app`] builds the whole HTTP surface from an [`AppState`]; `main.rs` only parses the
 //! command line, opens the store and serves. Requests flow: CORS → rate limit by IP →
 //! handler; handlers validate with the engine (`nudge::engine`) and persist through the
-//! [`store::Store`] port, whose SQLite backend commits writes in groups on one thread. The
-//! wire format is described in `docs/wire.md` at the workspace root.
+//! [`store::Store`] port, whose SQLite backend commits writes in groups on one thread and
+//! whose ClickHouse backend lets many collectors share one store. Directories given with
+//! `--static` are served after every API route. The wire format is described in
+//! `docs/wire.md` at the workspace root.
 
 pub mod admin;
 pub mod body;
@@ -20,13 +22,15 @@ pub mod report;
 pub mod site;
 pub mod state;
 pub mod store;
+pub mod zone;
 
 use axum::extract::State;
 use axum::http::{header, HeaderValue, Method, StatusCode, Uri};
 use axum::middleware::from_fn_with_state;
 use axum::response::IntoResponse;
-use axum::routing::{get, post, put};
+use axum::routing::{any, get, post, put};
 use axum::{Json, Router};
+use tower_http::services::ServeDir;
 
 pub use error::AppError;
 pub use state::{AppState, Config};
@@ -52,14 +56,31 @@ pub fn app(state: AppState) -> Router {
         .route("/v1/admin/bad-rows", get(admin::bad_rows))
         .route_layer(from_fn_with_state(state.clone(), admin::require_token))
         .route_layer(from_fn_with_state(state.clone(), rate::limit_ip));
-    Router::new()
+    let mut router = Router::new()
         .merge(public)
         .merge(admin)
         .route("/healthz", get(healthz))
         .route("/metrics", get(metrics))
-        .fallback(not_found)
-        .method_not_allowed_fallback(method_not_allowed)
-        .with_state(state)
+        // Unknown API paths answer JSON even when `/` serves static files.
+        .route("/v1", any(not_found))
+        .route("/v1/{*rest}", any(not_found))
+        .method_not_allowed_fallback(method_not_allowed);
+    let mut root_served = false;
+    for m in &state.config().statics {
+        // ServeDir guesses MIME types from extensions (`.wasm` is `application/wasm`, which
+        // `WebAssembly.instantiateStreaming` insists on) and refuses paths out of `dir`.
+        let files = ServeDir::new(&m.dir);
+        if m.url == "/" {
+            router = router.fallback_service(files);
+            root_served = true;
+        } else {
+            router = router.nest_service(&m.url, files);
+        }
+    }
+    if !root_served {
+        router = router.fallback(not_found);
+    }
+    router.with_state(state)
 }
 
 async fn healthz() -> impl IntoResponse {

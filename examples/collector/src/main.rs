@@ -1,6 +1,7 @@
 //! `nudge-collector`: the command line around [`nudge_collector::app`].
 //!
-//! Parses flags (each with an environment variable), opens the SQLite store, registers the
+//! Parses flags (each with an environment variable), opens the store (SQLite, or ClickHouse
+//! with `--clickhouse`), registers the
 //! sites given on the command line, serves until SIGTERM or Ctrl-C, then drains: in-flight
 //! requests finish, the writer commits what it was handed, and only then does the process
 //! exit. It prints `listening on http://ADDR` on stdout once the socket is bound (tests and
@@ -13,21 +14,47 @@ use std::time::Duration;
 
 use anyhow::{bail, Context, Result};
 use clap::Parser;
+use nudge::engine::Millis;
 use nudge_collector::rate::Rate;
 use nudge_collector::site::{read_site_arg, read_sites_file};
-use nudge_collector::state::{system_clock, Secret};
+use nudge_collector::state::{system_clock, Mount, Secret};
+use nudge_collector::store::clickhouse::{self, ClickHouseStore};
 use nudge_collector::store::sqlite::SqliteStore;
 use nudge_collector::store::Store;
 use nudge_collector::{app, AppState, Config};
 
-/// Collects nudge events into SQLite, serves live campaign sets, and offers an admin API
-/// for sites, campaigns and reports. See docs/wire.md for the HTTP interface.
+/// Collects nudge events into SQLite or ClickHouse, serves live campaign sets, and offers an
+/// admin API for sites, campaigns and reports. See docs/wire.md for the HTTP interface.
 #[derive(Debug, Parser)]
 #[command(name = "nudge-collector", version, about, long_about = None)]
 struct Args {
     /// SQLite database file; created (with its tables) if absent.
     #[arg(long, env = "NUDGE_DB", default_value = "nudge.db")]
     db: PathBuf,
+
+    /// Store in ClickHouse instead of SQLite: its HTTP interface,
+    /// http://[USER[:PASSWORD]@]HOST:PORT. Many collectors may share one.
+    #[arg(long, env = "NUDGE_CLICKHOUSE", value_name = "URL", hide_env_values = true)]
+    clickhouse: Option<String>,
+
+    /// ClickHouse database for the collector's tables; created if absent.
+    #[arg(long, env = "NUDGE_CLICKHOUSE_DATABASE", default_value = "nudge")]
+    clickhouse_database: String,
+
+    /// Least time between two event inserts into ClickHouse, in ms: batches arriving
+    /// meanwhile go into the next insert (ClickHouse prefers few large inserts).
+    #[arg(long, env = "NUDGE_CLICKHOUSE_FLUSH_MS", default_value_t = 200)]
+    clickhouse_flush_ms: u64,
+
+    /// How long sites and live campaign sets read from the store are reused, in ms: the
+    /// most an admin change made through another collector takes to show here.
+    #[arg(long, env = "NUDGE_CACHE_MS", default_value_t = 3_000)]
+    cache_ms: u64,
+
+    /// Serve a directory as static files: URLPATH=DIR, e.g. /=www or /dist=dist.
+    /// Repeatable; API routes come first.
+    #[arg(long = "static", value_name = "URLPATH=DIR")]
+    statics: Vec<String>,
 
     /// Address to listen on. Use port 0 for any free port (printed on stdout).
     #[arg(long, env = "NUDGE_LISTEN", default_value = "127.0.0.1:8787")]
@@ -106,9 +133,31 @@ async fn main() -> Result<()> {
         seed.push(read_site_arg(arg).map_err(anyhow::Error::msg).context("in --site")?);
     }
 
-    let store: Arc<dyn Store> = Arc::new(
-        SqliteStore::open(&args.db).with_context(|| format!("opening {}", args.db.display()))?,
-    );
+    let mut statics = Vec::new();
+    for arg in &args.statics {
+        let mount = Mount::parse(arg).map_err(anyhow::Error::msg).context("in --static")?;
+        if !mount.dir.is_dir() {
+            bail!("--static {arg}: {} is not a directory", mount.dir.display());
+        }
+        statics.push(mount);
+    }
+
+    let (store, where_): (Arc<dyn Store>, String) = match &args.clickhouse {
+        Some(url) => {
+            let options = clickhouse::Options {
+                database: args.clickhouse_database.clone(),
+                flush_gap: Duration::from_millis(args.clickhouse_flush_ms),
+                ..clickhouse::Options::new(url)
+            };
+            let store = ClickHouseStore::open(&options).await.context("opening ClickHouse")?;
+            (Arc::new(store), format!("clickhouse database {}", options.database))
+        }
+        None => {
+            let store = SqliteStore::open(&args.db)
+                .with_context(|| format!("opening {}", args.db.display()))?;
+            (Arc::new(store), args.db.display().to_string())
+        }
+    };
     let clock = system_clock();
     for site in seed {
         store.put_site(site, clock()).await.context("registering sites")?;
@@ -119,6 +168,8 @@ async fn main() -> Result<()> {
         ip_rate: Rate { per_second: args.ip_rate, burst: args.ip_burst },
         site_rate: Rate { per_second: args.site_rate, burst: args.site_burst },
         behind_proxy: args.behind_proxy,
+        cache_ttl: Millis(args.cache_ms),
+        statics,
         ..Config::default()
     };
     if config.admin_token.is_none() {
@@ -126,12 +177,13 @@ async fn main() -> Result<()> {
     }
     let state = AppState::new(Arc::clone(&store), config, clock).await.context("loading sites")?;
 
+    let stop_signal = shutdown_signal();
     let listener = tokio::net::TcpListener::bind(args.listen)
         .await
         .with_context(|| format!("binding {}", args.listen))?;
     let addr = listener.local_addr()?;
     println!("listening on http://{addr}");
-    tracing::info!(db = %args.db.display(), "collector listening on {addr}");
+    tracing::info!(store = %where_, "collector listening on {addr}");
 
     let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
     let service = app(state).into_make_service_with_connect_info::<SocketAddr>();
@@ -141,7 +193,7 @@ async fn main() -> Result<()> {
     });
     let mut server = tokio::spawn(async move { server.await });
     tokio::select! {
-        () = shutdown_signal() => {}
+        () = stop_signal => {}
         // The server only ends by itself on an accept error; report it.
         joined = &mut server => {
             joined.context("server task")?.context("serving")?;
@@ -162,30 +214,33 @@ async fn main() -> Result<()> {
     Ok(())
 }
 
-/// Resolves on Ctrl-C or SIGTERM.
-async fn shutdown_signal() {
-    let ctrl_c = async {
+/// Listens for Ctrl-C and SIGTERM from now on; the future resolves on either. The
+/// handlers are installed here, before the socket is announced: a SIGTERM that arrives
+/// before the first poll must drain, not kill the process.
+fn shutdown_signal() -> impl std::future::Future<Output = ()> {
+    #[cfg(unix)]
+    let streams = {
+        use tokio::signal::unix::{signal, SignalKind};
+        (signal(SignalKind::terminate()), signal(SignalKind::interrupt()))
+    };
+    async move {
+        #[cfg(unix)]
+        match streams {
+            (Ok(mut term), Ok(mut int)) => {
+                tokio::select! {
+                    _ = term.recv() => {}
+                    _ = int.recv() => {}
+                }
+            }
+            (Err(e), _) | (_, Err(e)) => {
+                tracing::error!("cannot listen for SIGTERM or Ctrl-C: {e}");
+                std::future::pending::<()>().await;
+            }
+        }
+        #[cfg(not(unix))]
         if let Err(e) = tokio::signal::ctrl_c().await {
             tracing::error!("cannot listen for Ctrl-C: {e}");
             std::future::pending::<()>().await;
         }
-    };
-    #[cfg(unix)]
-    let term = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut s) => {
-                s.recv().await;
-            }
-            Err(e) => {
-                tracing::error!("cannot listen for SIGTERM: {e}");
-                std::future::pending::<()>().await;
-            }
-        }
-    };
-    #[cfg(not(unix))]
-    let term = std::future::pending::<()>();
-    tokio::select! {
-        () = ctrl_c => {}
-        () = term => {}
     }
 }

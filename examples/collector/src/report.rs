@@ -208,7 +208,7 @@ pub async fn get(
     let Query(w) = query.map_err(|e| {
         AppError::BadRequest(format!("{}: from and to are ms since the epoch", e.body_text()))
     })?;
-    known_site(&state, &site)?;
+    known_site(&state, &site).await?;
     let (from, to) = (w.from.unwrap_or(0), w.to.unwrap_or(state.now().0.saturating_add(1)));
     if from >= to {
         return Err(AppError::BadRequest(format!("from ({from}) must be before to ({to})")));

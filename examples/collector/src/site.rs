@@ -1,17 +1,19 @@
 //! Sites: keys, origin allow-lists, and the in-memory registry every request consults.
 //!
-//! The registry is loaded from the store at start-up and written through on every admin
-//! change, so the hot path (each batch, each campaigns fetch) never touches storage to
-//! learn whether a site exists or an origin is allowed. Site keys and origins are
+//! The collector keeps no state of its own: the registry is a snapshot of the store's sites
+//! that is reloaded once it is a few seconds old (`--cache-ms`), so several collectors
+//! behind a load balancer agree within that time, while the hot path (each batch, each
+//! campaigns fetch) touches storage at most once per cache time. Site keys and origins are
 //! validated here, once, with the engine's JSON-path errors.
 
 use std::collections::HashMap;
-use std::sync::{PoisonError, RwLock};
+use std::sync::{Arc, PoisonError, RwLock};
 
 use nudge::engine::json::{self, Value};
+use nudge::engine::Millis;
 
 use crate::doc::{Issue, Issues};
-use crate::store::Site;
+use crate::store::{Site, Store};
 
 /// Whether `key` is a well-formed site key: 1 to 64 letters, digits, `-`, `_` or `.`, not
 /// starting with `.` (keys appear in URL paths).
@@ -161,36 +163,88 @@ impl Site {
     }
 }
 
-/// The sites, in memory.
+/// The sites as one immutable snapshot: what every request consults.
 #[derive(Debug, Default)]
-pub struct Registry {
-    sites: RwLock<HashMap<String, Site>>,
-}
+pub struct Sites(HashMap<String, Site>);
 
-impl Registry {
-    /// A registry holding these sites.
-    pub fn new(sites: Vec<Site>) -> Registry {
-        Registry { sites: RwLock::new(sites.into_iter().map(|s| (s.key.clone(), s)).collect()) }
+impl Sites {
+    /// A snapshot holding these sites.
+    pub fn new(sites: Vec<Site>) -> Sites {
+        Sites(sites.into_iter().map(|s| (s.key.clone(), s)).collect())
     }
 
     /// A site by key.
-    pub fn get(&self, key: &str) -> Option<Site> {
-        self.sites.read().unwrap_or_else(PoisonError::into_inner).get(key).cloned()
-    }
-
-    /// Adds or replaces a site (after the store has it).
-    pub fn put(&self, site: Site) {
-        self.sites.write().unwrap_or_else(PoisonError::into_inner).insert(site.key.clone(), site);
+    pub fn get(&self, key: &str) -> Option<&Site> {
+        self.0.get(key)
     }
 
     /// Whether `origin` may call: for one site when `site` is given, else for any site
     /// (used before a batch body names its site, e.g. for a preflight).
     pub fn allows(&self, site: Option<&str>, origin: &str) -> bool {
-        let sites = self.sites.read().unwrap_or_else(PoisonError::into_inner);
         match site {
-            Some(key) => sites.get(key).is_some_and(|s| s.allows(origin)),
-            None => sites.values().any(|s| s.allows(origin)),
+            Some(key) => self.0.get(key).is_some_and(|s| s.allows(origin)),
+            None => self.0.values().any(|s| s.allows(origin)),
         }
+    }
+}
+
+/// The site registry: a snapshot of the store's `sites`, reloaded once it is older than
+/// the cache time, so that a site added or changed through one collector reaches every
+/// other collector on the same store within that time. Changes made through this
+/// collector are written through at once.
+#[derive(Debug)]
+pub struct Registry {
+    ttl: Millis,
+    /// The snapshot and when it was loaded (server clock).
+    current: RwLock<(Millis, Arc<Sites>)>,
+    /// One reload at a time: the others wait for it instead of querying too.
+    reloading: tokio::sync::Mutex<()>,
+}
+
+impl Registry {
+    /// A registry holding `sites`, loaded at `now`, reloaded after `ttl`.
+    pub fn new(sites: Vec<Site>, now: Millis, ttl: Millis) -> Registry {
+        Registry {
+            ttl,
+            current: RwLock::new((now, Arc::new(Sites::new(sites)))),
+            reloading: tokio::sync::Mutex::new(()),
+        }
+    }
+
+    fn fresh(&self, now: Millis) -> Option<Arc<Sites>> {
+        let (at, sites) = &*self.current.read().unwrap_or_else(PoisonError::into_inner);
+        (now.since(*at) < self.ttl && now >= *at).then(|| Arc::clone(sites))
+    }
+
+    /// The sites as of at most the cache time ago. If the store cannot be read, the last
+    /// snapshot is kept (and tried again after the cache time): a storage hiccup must not
+    /// turn every shop's traffic into 403s.
+    pub async fn snapshot(&self, store: &dyn Store, now: Millis) -> Arc<Sites> {
+        if let Some(s) = self.fresh(now) {
+            return s;
+        }
+        let _one = self.reloading.lock().await;
+        if let Some(s) = self.fresh(now) {
+            return s;
+        }
+        let loaded = store.sites().await;
+        let mut current = self.current.write().unwrap_or_else(PoisonError::into_inner);
+        match loaded {
+            Ok(list) => *current = (now, Arc::new(Sites::new(list))),
+            Err(e) => {
+                tracing::warn!("could not reload sites, keeping the last list: {e}");
+                current.0 = now;
+            }
+        }
+        Arc::clone(&current.1)
+    }
+
+    /// Adds or replaces a site (after the store has it), so this collector sees it at once.
+    pub fn put(&self, site: Site) {
+        let mut current = self.current.write().unwrap_or_else(PoisonError::into_inner);
+        let mut map = current.1 .0.clone();
+        map.insert(site.key.clone(), site);
+        current.1 = Arc::new(Sites(map));
     }
 }
 
@@ -212,8 +266,8 @@ mod tests {
     }
 
     #[test]
-    fn registry_answers_per_site_and_any_site() {
-        let r = Registry::new(vec![
+    fn sites_answer_per_site_and_any_site() {
+        let r = Sites::new(vec![
             Site { key: "a".into(), origins: vec!["https://a.example".into()] },
             Site { key: "b".into(), origins: vec!["https://b.example".into()] },
         ]);

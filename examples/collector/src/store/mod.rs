@@ -1,11 +1,12 @@
 //! The storage port: everything the collector keeps goes through the [`Store`] trait.
 //!
-//! Handlers never see SQL. [`sqlite::SqliteStore`] is the embedded default; a ClickHouse
-//! backend for many stateless collectors behind a load balancer implements the same trait.
+//! Handlers never see SQL. [`sqlite::SqliteStore`] is the embedded default;
+//! [`clickhouse::ClickHouseStore`] is for many stateless collectors behind a load balancer.
 //! The trait returns boxed futures so it stays object-safe: the backend is chosen at start-up
 //! and held as `Arc<dyn Store>`. Every write future resolves only after the data is durable
 //! (committed), which is what lets the HTTP layer answer 200 and mean it.
 
+pub mod clickhouse;
 pub mod sqlite;
 
 use std::future::Future;
@@ -89,6 +90,11 @@ pub struct Site {
     pub origins: Vec<String>,
 }
 
+/// The entity tag of a published document: version and content hash.
+pub fn etag(version: u64, doc: &str) -> String {
+    format!("\"v{version}-{:016x}\"", nudge::engine::assign::stable_hash(doc.as_bytes()))
+}
+
 /// A published campaign set.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Published {
@@ -140,8 +146,9 @@ pub trait Store: Send + Sync {
     fn put_draft(&self, site: String, doc: String, now: Millis) -> StoreFuture<'_, ()>;
     /// The draft campaign set of a site, if one was saved.
     fn draft(&self, site: String) -> StoreFuture<'_, Option<Draft>>;
-    /// Makes the draft live; `None` when the site has no draft.
-    fn publish(&self, site: String, now: Millis) -> StoreFuture<'_, Option<Published>>;
+    /// Makes `doc` (the site's draft, with its time zones resolved) live under the next
+    /// version.
+    fn publish(&self, site: String, doc: String, now: Millis) -> StoreFuture<'_, Published>;
     /// The live campaign set of a site, if one was published.
     fn live(&self, site: String) -> StoreFuture<'_, Option<Published>>;
     /// Lifecycle event counts per campaign, arm and name with `from <= ts < to`.

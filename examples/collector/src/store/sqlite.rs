@@ -12,14 +12,13 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::thread::JoinHandle;
 
-use nudge::engine::assign::stable_hash;
 use nudge::engine::event::names;
 use nudge::engine::Millis;
 use rusqlite::{params, Connection, OpenFlags, OptionalExtension};
 use tokio::sync::{mpsc, oneshot};
 
 use super::{
-    ArmCount, BadRow, Draft, Published, Row, Site, Store, StoreError, StoreFuture, Stored,
+    etag, ArmCount, BadRow, Draft, Published, Row, Site, Store, StoreError, StoreFuture, Stored,
 };
 
 /// Most jobs committed in one transaction; bounds the latency one commit adds.
@@ -273,8 +272,12 @@ fn insert_rows(conn: &Connection, rows: &[Row], bad: &[BadRow]) -> rusqlite::Res
 }
 
 fn published(version: i64, doc: String, at: i64) -> Published {
-    let etag = format!("\"v{version}-{:016x}\"", stable_hash(doc.as_bytes()));
-    Published { version: version as u64, etag, doc, at: Millis(at as u64) }
+    Published {
+        version: version as u64,
+        etag: etag(version as u64, &doc),
+        doc,
+        at: Millis(at as u64),
+    }
 }
 
 impl Store for SqliteStore {
@@ -353,23 +356,24 @@ impl Store for SqliteStore {
         })
     }
 
-    fn publish(&self, site: String, now: Millis) -> StoreFuture<'_, Option<Published>> {
+    fn publish(&self, site: String, doc: String, now: Millis) -> StoreFuture<'_, Published> {
         self.write(move |conn| {
-            let draft: Option<(String, i64)> = conn
-                .query_row(
-                    "SELECT draft, live_version FROM campaign_sets WHERE site = ?1 AND draft IS NOT NULL",
-                    [&site],
-                    |r| Ok((r.get(0)?, r.get(1)?)),
-                )
-                .optional()?;
-            let Some((doc, version)) = draft else { return Ok(None) };
+            let version: i64 = conn
+                .query_row("SELECT live_version FROM campaign_sets WHERE site = ?1", [&site], |r| {
+                    r.get(0)
+                })
+                .optional()?
+                .unwrap_or(0);
             let p = published(version + 1, doc, now.0 as i64);
             conn.execute(
-                "UPDATE campaign_sets SET live = ?2, live_version = ?3, live_etag = ?4, published_at = ?5
-                 WHERE site = ?1",
+                "INSERT INTO campaign_sets (site, live, live_version, live_etag, published_at)
+                 VALUES (?1, ?2, ?3, ?4, ?5)
+                 ON CONFLICT (site) DO UPDATE SET live = excluded.live,
+                     live_version = excluded.live_version, live_etag = excluded.live_etag,
+                     published_at = excluded.published_at",
                 params![site, p.doc, p.version as i64, p.etag, now.0 as i64],
             )?;
-            Ok(Some(p))
+            Ok(p)
         })
     }
 

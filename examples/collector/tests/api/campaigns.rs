@@ -115,10 +115,20 @@ async fn admin_api_gives_the_engines_validation_findings() {
             Value::Str(raw) => raw.clone(),
             doc => json::to_string(doc),
         };
-        let want: Vec<String> = match parts[2].get("errors") {
+        let mut want: Vec<String> = match parts[2].get("errors") {
             Some(Value::Arr(errors)) => errors.iter().map(json::to_string).collect(),
             _ => panic!("{name}: expected.errors"),
         };
+        // The SDK needs offsets for a zone; the collector adds them, so that one finding
+        // is the SDK's alone.
+        let mut messages: Vec<&str> = match parts[2].get("messages") {
+            Some(Value::Arr(m)) => m.iter().filter_map(Value::as_str).collect(),
+            _ => Vec::new(),
+        };
+        if let Some(i) = messages.iter().position(|m| m.contains("(the collector adds them)")) {
+            messages.remove(i);
+            want.remove(i);
+        }
         let a = h.admin(Method::PUT, "/v1/admin/sites/shop/campaigns", text).await;
         let hard = want.iter().any(|e| e.ends_with(r#""error"]"#));
         let (status, key) = if hard {
@@ -134,7 +144,7 @@ async fn admin_api_gives_the_engines_validation_findings() {
             .map(|f| serde_json::json!([f["path"], f["code"], f["severity"]]).to_string())
             .collect();
         assert_eq!(got, want, "{name}");
-        if let Some(Value::Arr(messages)) = parts[2].get("messages") {
+        if !messages.is_empty() {
             let got: Vec<String> = a.json()[key]
                 .as_array()
                 .unwrap()
@@ -143,8 +153,7 @@ async fn admin_api_gives_the_engines_validation_findings() {
                     format!("{}: {}", f["path"].as_str().unwrap(), f["message"].as_str().unwrap())
                 })
                 .collect();
-            let want: Vec<&str> = messages.iter().filter_map(Value::as_str).collect();
-            assert_eq!(got, want, "{name}: messages");
+            assert_eq!(got, messages, "{name}: messages");
         }
     }
 }

@@ -8,3 +8,4 @@ mod common;
 mod ingest;
 mod limits;
 mod report;
+mod zone;
