@@ -85,7 +85,7 @@ fn value() -> impl Strategy<Value = Value> {
             prop::collection::vec((keys, inner), 0..5).prop_map(|mut kv| {
                 kv.sort_by(|a, b| a.0.cmp(b.0));
                 kv.dedup_by(|a, b| a.0 == b.0);
-                Value::Obj(kv.into_iter().map(|(k, v)| (k.to_string(), v)).collect())
+                Value::Obj(kv.into_iter().map(|(k, v)| (k.into(), v)).collect())
             }),
         ]
     })
@@ -292,7 +292,9 @@ fn profile_stays_under_8kb_after_10k_events() {
             e = Event::new(&format!("id{i}"), names::IDENTIFIED, Millis(ts)).with_prop(
                 "traits",
                 Value::Obj(
-                    (0..40).map(|k| (format!("trait_{k}"), Value::Str("x".repeat(300)))).collect(),
+                    (0..40)
+                        .map(|k| (format!("trait_{k}").into(), Value::Str("x".repeat(300))))
+                        .collect(),
                 ),
             );
         }

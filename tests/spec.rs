@@ -181,7 +181,7 @@ fn s(x: &str) -> Value {
 }
 
 fn obj(fields: Vec<(&str, Value)>) -> Value {
-    Value::Obj(fields.into_iter().map(|(k, v)| (k.to_string(), v)).collect())
+    Value::Obj(fields.into_iter().map(|(k, v)| (k.into(), v)).collect())
 }
 
 fn items(v: Option<&Value>) -> &[Value] {
@@ -331,7 +331,7 @@ fn campaign_set(input: &Value) -> CampaignSet {
                 ("trigger", obj(vec![("event", s("Page Viewed"))])),
             ] {
                 if c.get(key).is_none() {
-                    fields.push((key.to_string(), default));
+                    fields.push((key.into(), default));
                 }
             }
             Value::Obj(fields)

@@ -282,7 +282,7 @@ impl Ledger {
                     opt(l.dismissed),
                     opt(l.converted),
                 ]);
-                (id.clone(), v)
+                (id.as_str().into(), v)
             })
             .collect();
         Value::Obj(vec![
@@ -320,7 +320,7 @@ impl Ledger {
                 _ => None,
             };
             ledger.campaigns.insert(
-                id.clone(),
+                id.to_string(),
                 CampaignLog {
                     arm,
                     shown: list(p.get(1)?)?,

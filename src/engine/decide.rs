@@ -12,7 +12,7 @@ use super::assign::{pick_arm, stable_hash, unit, Arm};
 use super::campaign::{Campaign, CampaignSet, Slot, Status};
 use super::cap::{Ledger, Limit};
 use super::event::{lifecycle, names, Event};
-use super::json::Value;
+use super::json::{Key, Value};
 use super::profile::{Consent, Profile};
 use super::rule::Ctx;
 use super::schedule::Closed;
@@ -113,7 +113,7 @@ impl Reason {
     /// The data form: `{"campaign", "result", "path"|"by"|"variant"}`.
     pub fn to_value(&self) -> Value {
         let s = |x: &str| Value::Str(x.to_string());
-        let mut o = vec![("campaign".to_string(), s(&self.campaign))];
+        let mut o: Vec<(Key, Value)> = vec![("campaign".into(), s(&self.campaign))];
         let (result, extra): (&str, Option<(&str, String)>) = match &self.verdict {
             Verdict::Shown(v) => ("shown", Some(("variant", v.clone()))),
             Verdict::HeldOut => ("held_out", None),

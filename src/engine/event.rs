@@ -4,7 +4,7 @@
 //! (`Campaign Shown`, …) are built here too. [`Event::read`] parses the JSON form with
 //! path errors; [`Event::to_json`] is the one wire shape events leave the engine in.
 
-use super::json::{self, Value};
+use super::json::{self, Key, Value};
 use super::schema::{read_str, AsPath, ErrorKind, Errors, Obj, Path};
 use super::Millis;
 
@@ -130,7 +130,7 @@ impl Event {
     pub fn with_prop(mut self, key: &str, v: Value) -> Event {
         if let Value::Obj(fields) = &mut self.props {
             fields.retain(|(k, _)| k != key);
-            fields.push((key.to_string(), v));
+            fields.push((key.into(), v));
         }
         self
     }
@@ -211,13 +211,13 @@ fn opt_str(s: &Option<String>) -> Value {
 
 /// The JSON form of a page context.
 pub fn page_json(p: &PageContext) -> Value {
-    let mut fields = vec![
-        ("url".to_string(), Value::Str(p.url.clone())),
-        ("path".to_string(), Value::Str(p.path.clone())),
-        ("referrer".to_string(), Value::Str(p.referrer.clone())),
-        ("title".to_string(), Value::Str(p.title.clone())),
-        ("device".to_string(), Value::Str(p.device.as_str().into())),
-        ("language".to_string(), Value::Str(p.language.clone())),
+    let mut fields: Vec<(Key, Value)> = vec![
+        ("url".into(), Value::Str(p.url.clone())),
+        ("path".into(), Value::Str(p.path.clone())),
+        ("referrer".into(), Value::Str(p.referrer.clone())),
+        ("title".into(), Value::Str(p.title.clone())),
+        ("device".into(), Value::Str(p.device.as_str().into())),
+        ("language".into(), Value::Str(p.language.clone())),
     ];
     if p.utm != Utm::default() {
         fields.push((
@@ -325,9 +325,9 @@ pub fn lifecycle(
     variant: Option<&str>,
 ) -> Event {
     let mut props = Vec::with_capacity(2);
-    props.push(("campaign_id".to_string(), Value::Str(campaign_id.into())));
+    props.push(("campaign_id".into(), Value::Str(campaign_id.into())));
     if let Some(v) = variant {
-        props.push(("variant".to_string(), Value::Str(v.into())));
+        props.push(("variant".into(), Value::Str(v.into())));
     }
     Event { id, name: name.into(), ts, props: Value::Obj(props), page: None }
 }

@@ -8,9 +8,91 @@
 //! never a stack overflow.
 
 use std::fmt::Write as _;
+use std::sync::Arc;
+
+/// String equality that settles most mismatches without a call: length and first byte
+/// first (keys are short, and the size-optimised build does not inline `==`).
+#[inline(always)]
+pub fn same(a: &str, b: &str) -> bool {
+    a.len() == b.len() && a.as_bytes().first() == b.as_bytes().first() && a == b
+}
 
 /// Deepest nesting the parser accepts; campaigns need far less, attackers send far more.
 pub const MAX_DEPTH: usize = 64;
+
+/// An object key: shared, immutable text. Documents repeat the same few dozen keys
+/// thousands of times, so the parser interns them and a key costs a reference count
+/// instead of an allocation. Compares, derefs and displays like a `str`.
+#[derive(Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Key(Arc<str>);
+
+impl Key {
+    /// The key as a `&str`.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::ops::Deref for Key {
+    type Target = str;
+    fn deref(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::borrow::Borrow<str> for Key {
+    fn borrow(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::fmt::Debug for Key {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        std::fmt::Debug::fmt(&*self.0, f)
+    }
+}
+
+impl std::fmt::Display for Key {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl From<&str> for Key {
+    fn from(s: &str) -> Key {
+        Key(Arc::from(s))
+    }
+}
+
+impl From<String> for Key {
+    fn from(s: String) -> Key {
+        Key(Arc::from(s))
+    }
+}
+
+impl From<&String> for Key {
+    fn from(s: &String) -> Key {
+        Key(Arc::from(s.as_str()))
+    }
+}
+
+impl PartialEq<str> for Key {
+    fn eq(&self, other: &str) -> bool {
+        same(self, other)
+    }
+}
+
+impl PartialEq<&str> for Key {
+    fn eq(&self, other: &&str) -> bool {
+        same(self, other)
+    }
+}
+
+impl PartialEq<String> for Key {
+    fn eq(&self, other: &String) -> bool {
+        same(self, other)
+    }
+}
 
 /// A parsed JSON value. Objects keep their keys in document order.
 #[derive(Clone, Debug, PartialEq)]
@@ -26,7 +108,7 @@ pub enum Value {
     /// An array.
     Arr(Vec<Value>),
     /// An object, keys in document order (duplicates are rejected by the parser).
-    Obj(Vec<(String, Value)>),
+    Obj(Vec<(Key, Value)>),
 }
 
 impl From<&str> for Value {
@@ -45,7 +127,7 @@ impl Value {
     /// Looks a key up in an object; `None` for other kinds or a missing key.
     pub fn get(&self, key: &str) -> Option<&Value> {
         match self {
-            Value::Obj(fields) => fields.iter().find(|(k, _)| k == key).map(|(_, v)| v),
+            Value::Obj(fields) => fields.iter().find(|(k, _)| same(k, key)).map(|(_, v)| v),
             _ => None,
         }
     }
@@ -117,7 +199,7 @@ pub struct ParseError {
 /// assert!(parse("[1,").is_err());
 /// ```
 pub fn parse(text: &str) -> Result<Value, ParseError> {
-    let mut p = Parser { text, src: text.as_bytes(), pos: 0 };
+    let mut p = Parser { text, src: text.as_bytes(), pos: 0, keys: std::array::from_fn(|_| None) };
     p.skip_ws();
     let v = p.value(0)?;
     p.skip_ws();
@@ -127,10 +209,15 @@ pub fn parse(text: &str) -> Result<Value, ParseError> {
     Ok(v)
 }
 
+/// Slots in the parser's key table: campaign documents use about sixty distinct keys.
+const KEY_SLOTS: usize = 256;
+
 struct Parser<'a> {
     text: &'a str,
     src: &'a [u8],
     pos: usize,
+    /// Interned keys, by FNV-1a hash; a collision just replaces the slot.
+    keys: [Option<Key>; KEY_SLOTS],
 }
 
 impl Parser<'_> {
@@ -142,9 +229,22 @@ impl Parser<'_> {
         ParseError { line, column, message }
     }
 
+    // The parser's inner helpers are forced inline: the browser build is optimised for size,
+    // which otherwise turns each byte test into a call (measured: ~10% of load time).
+    #[inline(always)]
     fn skip_ws(&mut self) {
         while let Some(b' ' | b'\t' | b'\n' | b'\r') = self.src.get(self.pos) {
             self.pos += 1;
+        }
+    }
+
+    #[inline(always)]
+    fn eat_byte(&mut self, b: u8) -> bool {
+        if self.src.get(self.pos) == Some(&b) {
+            self.pos += 1;
+            true
+        } else {
+            false
         }
     }
 
@@ -176,9 +276,9 @@ impl Parser<'_> {
 
     fn object(&mut self, depth: usize) -> Result<Value, ParseError> {
         self.pos += 1;
-        let mut fields: Vec<(String, Value)> = Vec::new();
+        let mut fields: Vec<(Key, Value)> = Vec::new();
         self.skip_ws();
-        if self.eat(b"}") {
+        if self.eat_byte(b'}') {
             return Ok(Value::Obj(fields));
         }
         loop {
@@ -186,22 +286,22 @@ impl Parser<'_> {
             if self.src.get(self.pos) != Some(&b'"') {
                 return Err(self.err("expected a string key"));
             }
-            let key = self.string()?;
+            let key = self.key()?;
             if fields.iter().any(|(k, _)| *k == key) {
                 return Err(self.err("duplicate key in object"));
             }
             self.skip_ws();
-            if !self.eat(b":") {
+            if !self.eat_byte(b':') {
                 return Err(self.err("expected ':' after key"));
             }
             self.skip_ws();
             let v = self.value(depth + 1)?;
             fields.push((key, v));
             self.skip_ws();
-            if self.eat(b",") {
+            if self.eat_byte(b',') {
                 continue;
             }
-            if self.eat(b"}") {
+            if self.eat_byte(b'}') {
                 return Ok(Value::Obj(fields));
             }
             return Err(self.err("expected ',' or '}'"));
@@ -212,20 +312,43 @@ impl Parser<'_> {
         self.pos += 1;
         let mut items = Vec::new();
         self.skip_ws();
-        if self.eat(b"]") {
+        if self.eat_byte(b']') {
             return Ok(Value::Arr(items));
         }
         loop {
             self.skip_ws();
             items.push(self.value(depth + 1)?);
             self.skip_ws();
-            if self.eat(b",") {
+            if self.eat_byte(b',') {
                 continue;
             }
-            if self.eat(b"]") {
+            if self.eat_byte(b']') {
                 return Ok(Value::Arr(items));
             }
             return Err(self.err("expected ',' or ']'"));
+        }
+    }
+
+    /// An object key, interned when it has no escapes.
+    fn key(&mut self) -> Result<Key, ParseError> {
+        let start = self.pos + 1;
+        let plain = self.src[start..].iter().position(|&b| b == b'"' || b == b'\\' || b < 0x20);
+        let Some(n) = plain.filter(|n| self.src[start + n] == b'"') else {
+            return self.string().map(Key::from);
+        };
+        self.pos = start + n + 1;
+        let text = &self.text[start..start + n];
+        let slot =
+            text.bytes().fold(0x811c_9dc5u32, |h, b| (h ^ u32::from(b)).wrapping_mul(0x0100_0193))
+                as usize
+                % KEY_SLOTS;
+        match &self.keys[slot] {
+            Some(k) if **k == *text => Ok(k.clone()),
+            _ => {
+                let k = Key::from(text);
+                self.keys[slot] = Some(k.clone());
+                Ok(k)
+            }
         }
     }
 
@@ -307,7 +430,7 @@ impl Parser<'_> {
 
     fn number(&mut self) -> Result<Value, ParseError> {
         let start = self.pos;
-        self.eat(b"-");
+        self.eat_byte(b'-');
         let int_start = self.pos;
         while let Some(b'0'..=b'9') = self.src.get(self.pos) {
             self.pos += 1;
@@ -316,7 +439,7 @@ impl Parser<'_> {
         if int_len == 0 || (int_len > 1 && self.src[int_start] == b'0') {
             return Err(self.err("malformed number"));
         }
-        if self.eat(b".") {
+        if self.eat_byte(b'.') {
             let s = self.pos;
             while let Some(b'0'..=b'9') = self.src.get(self.pos) {
                 self.pos += 1;

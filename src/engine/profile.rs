@@ -8,7 +8,7 @@
 use std::collections::BTreeMap;
 
 use super::event::{names, Event, PageContext, Utm};
-use super::json::{self, Value};
+use super::json::{self, Key, Value};
 use super::rule::TrackSpec;
 use super::Millis;
 
@@ -225,7 +225,7 @@ pub struct Profile {
     /// Money spent.
     pub spend: f64,
     /// Traits from `identify`.
-    pub traits: Vec<(String, Value)>,
+    pub traits: Vec<(Key, Value)>,
     /// Segments pushed by the site.
     pub segments: Vec<String>,
 }
@@ -440,7 +440,7 @@ impl Profile {
                 if let Some(slot) = self.traits.iter_mut().find(|(t, _)| t == k) {
                     slot.1 = v;
                 } else if self.traits.len() < MAX_TRAITS {
-                    self.traits.push((k.chars().take(32).collect(), v));
+                    self.traits.push((k.chars().take(32).collect::<String>().into(), v));
                 }
             }
         }
@@ -461,8 +461,8 @@ impl Profile {
             ])
         };
         let s = &self.session;
-        let mut o = vec![
-            ("v".to_string(), Value::Num(f64::from(PROFILE_VERSION))),
+        let mut o: Vec<(Key, Value)> = vec![
+            ("v".into(), Value::Num(f64::from(PROFILE_VERSION))),
             ("id".into(), Value::Str(self.anon_id.clone())),
             ("fs".into(), n(self.first_seen)),
             ("ls".into(), n(self.last_seen)),
@@ -494,7 +494,7 @@ impl Profile {
                     .iter()
                     .map(|(k, t)| {
                         (
-                            k.clone(),
+                            k.as_str().into(),
                             Value::Arr(vec![Value::Num(t.count as f64), n(t.first), n(t.last)]),
                         )
                     })
@@ -508,10 +508,13 @@ impl Profile {
                     .iter()
                     .map(|(k, t)| {
                         let vals = Value::Obj(
-                            t.by_value.iter().map(|(v, c)| (v.clone(), counter(c))).collect(),
+                            t.by_value
+                                .iter()
+                                .map(|(v, c)| (v.as_str().into(), counter(c)))
+                                .collect(),
                         );
                         (
-                            format!("{k:016x}"),
+                            format!("{k:016x}").into(),
                             Value::Arr(vec![counter(&t.all), t.prev.map_or(Value::Null, n), vals]),
                         )
                     })
@@ -596,7 +599,7 @@ impl Profile {
                 let Value::Arr(t) = t else { return Err(bad("ev")) };
                 let get = |i: usize| t.get(i).and_then(Value::as_f64).ok_or(bad("ev"));
                 p.events.insert(
-                    k.clone(),
+                    k.to_string(),
                     Tally {
                         count: get(0)? as u64,
                         first: Millis(get(1)? as u64),
@@ -612,7 +615,7 @@ impl Profile {
                 let mut by_value = Vec::new();
                 if let Some(Value::Obj(vals)) = parts.get(2) {
                     for (val, c) in vals {
-                        by_value.push((val.clone(), counter(c).ok_or(bad("tr"))?));
+                        by_value.push((val.to_string(), counter(c).ok_or(bad("tr"))?));
                     }
                 }
                 let key = u64::from_str_radix(k, 16).map_err(|_| bad("tr"))?;

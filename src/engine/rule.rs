@@ -700,7 +700,7 @@ impl RuleReader<'_> {
                 for (k, v) in fields {
                     let path = p.key(k);
                     parts.push(Rule {
-                        kind: RuleKind::Trait(k.clone(), pred(v, &path, errs)?),
+                        kind: RuleKind::Trait(k.to_string(), pred(v, &path, errs)?),
                         path: path.render(),
                     });
                 }
@@ -736,7 +736,7 @@ impl RuleReader<'_> {
                 Value::Obj(fields) => {
                     for (k, pv) in fields {
                         if let Some(pr) = pred(pv, &wp.key(k), self.errs) {
-                            props.push((k.clone(), pr));
+                            props.push((k.to_string(), pr));
                         }
                     }
                 }

@@ -6,7 +6,7 @@
 //! errors with a "did you mean" suggestion, because a misspelt cap silently ignored is a
 //! campaign that spams shoppers.
 
-use super::json::{num_string, ParseError, Value};
+use super::json::{num_string, same, Key, ParseError, Value};
 use super::Millis;
 
 /// How bad a finding is: errors reject the item, warnings keep it.
@@ -228,7 +228,7 @@ impl<'a> Path<'a> {
 pub struct Obj<'a> {
     /// Path of the object itself.
     pub path: Path<'a>,
-    fields: &'a [(String, Value)],
+    fields: &'a [(Key, Value)],
 }
 
 impl<'a> Obj<'a> {
@@ -246,10 +246,10 @@ impl<'a> Obj<'a> {
             return None;
         };
         for (k, _) in fields {
-            if !known.contains(&k.as_str()) {
+            if !known.iter().any(|kn| same(kn, k)) {
                 errs.push(
                     &Path::Key(&path, k),
-                    ErrorKind::Unknown { field: k.clone(), suggestion: suggest(k, known) },
+                    ErrorKind::Unknown { field: k.to_string(), suggestion: suggest(k, known) },
                 );
             }
         }
@@ -258,7 +258,7 @@ impl<'a> Obj<'a> {
 
     /// The value at `key`, with its path.
     pub fn get<'s>(&'s self, key: &'s str) -> Option<(&'a Value, Path<'s>)> {
-        self.fields.iter().find(|(k, _)| k == key).map(|(_, v)| (v, Path::Key(&self.path, key)))
+        self.fields.iter().find(|(k, _)| same(k, key)).map(|(_, v)| (v, Path::Key(&self.path, key)))
     }
 
     /// Like [`Obj::get`] but records a missing-field error.
@@ -279,7 +279,7 @@ impl<'a> Obj<'a> {
     }
 
     /// The raw fields.
-    pub fn fields(&self) -> &'a [(String, Value)] {
+    pub fn fields(&self) -> &'a [(Key, Value)] {
         self.fields
     }
 
