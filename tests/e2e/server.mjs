@@ -98,6 +98,13 @@ async function handle(req, res, state) {
       }
       return send(res, 200, 'application/json', '{"accepted":' + events.length + '}', cors);
     }
+    const report = path.match(/^\/v1\/admin\/sites\/([\w.-]+)\/report$/);
+    if (report && req.method === 'GET') {
+      if (req.headers.authorization !== 'Bearer test-token') {
+        return send(res, 401, 'application/json', '{"error":"wrong admin token"}');
+      }
+      return send(res, 200, 'application/json', JSON.stringify(sampleReport(report[1], url)));
+    }
     const live = path.match(/^\/v1\/sites\/([\w.-]+)\/campaigns$/);
     if (live && req.method === 'GET') {
       const c = state.campaigns.get(live[1]);
@@ -151,4 +158,26 @@ if (process.argv[1] === fileURLToPath(import.meta.url)) {
     s.state.campaigns.set(site, { status: 200, body: await readFile(f, 'utf8') });
   }
   console.log(`serving ${ROOT} at ${s.url}`);
+}
+
+/** A report shaped like the collector's (examples/collector/src/report.rs). */
+function sampleReport(site, url) {
+  const arm = (variant, visitors, impressions, clicks, conversions, vs) => ({
+    variant, impressions: variant === 'control' ? 0 : impressions, holdouts: variant === 'control' ? impressions : 0,
+    clicks, dismissals: Math.round(impressions * 0.3), conversions, visitors, converted_visitors: conversions,
+    conversion_rate: conversions / visitors, vs_control: vs,
+  });
+  return {
+    site,
+    from: Number(url.searchParams.get('from')),
+    to: Number(url.searchParams.get('to')),
+    campaigns: [{
+      campaign_id: 'third-view',
+      arms: [
+        arm('control', 400, 410, 0, 20, null),
+        arm('coupon', 1800, 1900, 260, 135, { lift: 0.5, difference: 0.025, z: 2.2, p_value: 0.028, confidence: 0.972 }),
+        arm('free-shipping', 1790, 1880, 210, 98, { lift: 0.095, difference: 0.0047, z: 0.4, p_value: 0.69, confidence: 0.31 }),
+      ],
+    }],
+  };
 }
