@@ -213,7 +213,7 @@ fn convert(state: &mut State, set: &CampaignSet, e: &Event, out: &mut Outcome) {
         }
         log.converted = Some(e.ts);
         let arm = log.arm.as_ref().map_or("default", Arm::name);
-        let id = format!("{}:{}:converted", e.id, c.id);
+        let id = lifecycle_id(&e.id, &c.id, "converted");
         let mut conv = lifecycle(names::CAMPAIGN_CONVERTED, id, e.ts, &c.id, Some(arm))
             .with_prop("goal", Value::Str(e.name.clone()));
         if let Some(v) = e.num("value").or(e.num("revenue")) {
@@ -320,26 +320,30 @@ fn choose(
             Err(why) => explain.then(|| why.verdict(c)),
             Ok(()) => {
                 let slot = c.placement.slot();
+                // Reasons are built only when asked for: this loop is the hot path.
                 if let Some((_, by)) =
                     state.on_screen.iter().chain(taken.iter()).find(|(s, _)| *s == slot)
                 {
-                    Some(if state.on_screen.iter().any(|(s, _)| *s == slot) {
-                        Verdict::SlotBusy(by.clone())
-                    } else {
-                        Verdict::LostTo(by.clone())
+                    explain.then(|| {
+                        if state.on_screen.iter().any(|(s, _)| *s == slot) {
+                            Verdict::SlotBusy(by.clone())
+                        } else {
+                            Verdict::LostTo(by.clone())
+                        }
                     })
-                } else {
+                } else if let Err(l) =
                     // The budget applies to both arms: a control visitor is held out only
                     // where the impression would have happened (a hold-out does not spend it).
+                    set.budget.check(
+                        round.as_ref().unwrap_or(&state.ledger),
+                        session,
+                        now,
+                    )
+                {
+                    explain.then(|| Verdict::Budget(format!("budget.{}", Limit::field(l))))
+                } else {
                     let arm = arm_for(state, c);
-                    if let Err(l) =
-                        set.budget.check(round.as_ref().unwrap_or(&state.ledger), session, now)
-                    {
-                        Some(Verdict::Budget(format!("budget.{}", Limit::field(l))))
-                    } else if arm == Arm::Control {
-                        winners.push((i, arm));
-                        None
-                    } else {
+                    if arm != Arm::Control {
                         let budget = round.get_or_insert_with(|| Ledger {
                             shown: state.ledger.shown.clone(),
                             session: state.ledger.session,
@@ -348,9 +352,9 @@ fn choose(
                         });
                         budget.record_exposure(&c.id, session, now, false);
                         taken.push((slot, c.id.clone()));
-                        winners.push((i, arm));
-                        None
                     }
+                    winners.push((i, arm));
+                    None
                 }
             }
         };
@@ -368,8 +372,9 @@ fn choose(
         log.arm = Some(arm.clone());
         let first_shown = log.first_shown.unwrap_or(now);
         let base = event.map_or_else(|| format!("t{}", now.0), |e| e.id.clone());
+        // (`format!` costs more than the rest of a show; ids are built by hand.)
         if held_out {
-            let id = format!("{base}:{}:held_out", c.id);
+            let id = lifecycle_id(&base, &c.id, "held_out");
             out.events.push(lifecycle(names::CAMPAIGN_HELD_OUT, id, now, &c.id, Some("control")));
             if explain {
                 out.reasons.push(Reason { campaign: c.id.clone(), verdict: Verdict::HeldOut });
@@ -381,7 +386,7 @@ fn choose(
         state.on_screen.push((slot, c.id.clone()));
         let countdown_ends =
             c.variant(&variant).and_then(|v| v.content.countdown).map(|cd| cd.ends_at(first_shown));
-        let id = format!("{base}:{}:shown", c.id);
+        let id = lifecycle_id(&base, &c.id, "shown");
         out.events.push(lifecycle(names::CAMPAIGN_SHOWN, id, now, &c.id, Some(&variant)));
         if explain {
             out.reasons
@@ -389,6 +394,19 @@ fn choose(
         }
         out.shows.push(Show { campaign: c.id.clone(), variant, slot, countdown_ends });
     }
+}
+
+/// `"{base}:{campaign}:{kind}"`: derived from the input event's id, so a resend is a
+/// duplicate the collector recognises.
+fn lifecycle_id(base: &str, campaign: &str, kind: &str) -> String {
+    let mut id = String::with_capacity(base.len() + campaign.len() + kind.len() + 2);
+    for (i, part) in [base, campaign, kind].into_iter().enumerate() {
+        if i > 0 {
+            id.push(':');
+        }
+        id.push_str(part);
+    }
+    id
 }
 
 /// The visitor's arm for `c`: the persisted one if it still exists, else a fresh assignment.

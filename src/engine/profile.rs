@@ -79,7 +79,11 @@ impl Track {
     /// Whether `key` is the key `v` is counted under (without building it for strings).
     pub fn is_key_of(key: &str, v: &Value) -> bool {
         match v {
-            Value::Str(s) if s.len() <= 64 => key == s,
+            // Ids ("p12", "sku-1043") share prefixes: the last byte settles most mismatches
+            // without a call.
+            Value::Str(s) if s.len() <= 64 => {
+                key.len() == s.len() && key.as_bytes().last() == s.as_bytes().last() && key == s
+            }
             other => key == Track::value_key(other),
         }
     }
@@ -294,8 +298,11 @@ impl Profile {
         self.last_seen = self.last_seen.max(e.ts);
         self.session.last_activity = self.session.last_activity.max(e.ts);
         if e.name == names::PAGE_VIEWED {
+            let mut context = e.page.clone().unwrap_or_else(|| self.page.context.clone());
+            // Lowercase once here, so language rules compare borrowed text on every check.
+            context.language.make_ascii_lowercase();
             self.page = Page {
-                context: e.page.clone().unwrap_or_else(|| self.page.context.clone()),
+                context,
                 started: e.ts,
                 last_activity: e.ts,
                 max_scroll: 0.0,
@@ -306,6 +313,7 @@ impl Profile {
         } else if let Some(ctx) = &e.page {
             if self.page.view == 0 {
                 self.page.context = ctx.clone();
+                self.page.context.language.make_ascii_lowercase();
                 self.page.started = e.ts;
             }
         }

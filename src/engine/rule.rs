@@ -289,7 +289,34 @@ impl Op {
         }
     }
 
+    /// [`Op::holds`] for text that is not (yet) a [`Value`], without allocating one.
+    fn holds_text(&self, v: Option<&str>) -> bool {
+        let text_eq = |s: &str, x: &Value| match x {
+            Value::Str(t) => t == s,
+            Value::Num(n) => s.trim().parse::<f64>().ok() == Some(*n),
+            _ => false,
+        };
+        let num = |f: &dyn Fn(f64) -> bool| {
+            v.and_then(|s| s.trim().parse::<f64>().ok()).filter(|n| n.is_finite()).is_some_and(f)
+        };
+        match self {
+            Op::Exists(want) => v.is_some() == *want,
+            Op::Neq(x) => !v.is_some_and(|s| text_eq(s, x)),
+            Op::Eq(x) => v.is_some_and(|s| text_eq(s, x)),
+            Op::In(xs) => v.is_some_and(|s| xs.iter().any(|x| text_eq(s, x))),
+            Op::Lt(x) => num(&|n| n < *x),
+            Op::Lte(x) => num(&|n| n <= *x),
+            Op::Gt(x) => num(&|n| n > *x),
+            Op::Gte(x) => num(&|n| n >= *x),
+            Op::Contains(c) => v.is_some_and(|t| t.contains(c.as_str())),
+            Op::Glob(g) => v.is_some_and(|t| glob(g, t)),
+        }
+    }
+
     fn holds(&self, v: Option<&Value>) -> bool {
+        if let Some(Value::Str(s)) = v {
+            return self.holds_text(Some(s));
+        }
         let num = |f: &dyn Fn(f64) -> bool| v.and_then(as_num).is_some_and(f);
         match self {
             Op::Exists(want) => v.is_some_and(|v| *v != Value::Null) == *want,
@@ -445,30 +472,33 @@ impl Rule {
                 pred.holds(Some(&Value::Num(v)))
             }
             RuleKind::Attr(a, pred) => {
+                // Borrowed text all the way: audiences are checked for every campaign on
+                // every event, and an allocation here costs more than the comparison.
                 let s = &p.session;
                 let v = match a {
-                    Attr::UtmSource => s.utm.source.clone(),
-                    Attr::UtmMedium => s.utm.medium.clone(),
-                    Attr::UtmCampaign => s.utm.campaign.clone(),
-                    Attr::Referrer => Some(s.referrer.clone()).filter(|r| !r.is_empty()),
-                    Attr::Device => Some(p.page.context.device.as_str().to_string()),
+                    Attr::UtmSource => s.utm.source.as_deref(),
+                    Attr::UtmMedium => s.utm.medium.as_deref(),
+                    Attr::UtmCampaign => s.utm.campaign.as_deref(),
+                    Attr::Referrer => Some(s.referrer.as_str()).filter(|r| !r.is_empty()),
+                    Attr::Device => Some(p.page.context.device.as_str()),
                     Attr::Language => {
-                        let lang = p.page.context.language.to_lowercase();
+                        // Stored lowercase by `Profile::record`.
+                        let lang = p.page.context.language.as_str();
                         if lang.is_empty() {
                             None
                         } else {
                             // "ko" targets every Korean locale: try the full tag, then the primary subtag.
                             // A negation must hold for both, or {"neq": "ko"} would admit "ko-KR".
-                            let primary = lang.split('-').next().unwrap_or_default().to_string();
-                            let tags = [Value::Str(lang), Value::Str(primary)];
+                            let primary = lang.split('-').next().unwrap_or_default();
+                            let tags = [lang, primary];
                             return pred.0.iter().all(|op| match op {
-                                Op::Neq(_) => tags.iter().all(|t| op.holds(Some(t))),
-                                _ => tags.iter().any(|t| op.holds(Some(t))),
+                                Op::Neq(_) => tags.iter().all(|t| op.holds_text(Some(t))),
+                                _ => tags.iter().any(|t| op.holds_text(Some(t))),
                             });
                         }
                     }
                 };
-                pred.holds(v.map(Value::Str).as_ref())
+                pred.0.iter().all(|op| op.holds_text(v))
             }
             RuleKind::Trait(k, pred) => {
                 pred.holds(p.traits.iter().find(|(t, _)| t == k).map(|(_, v)| v))
