@@ -161,9 +161,14 @@ fn normalise(file: &str, expected: &Value, actual: Value) -> Value {
     }
 }
 
-/// JSON equality: objects compare as sets of keys.
+/// JSON equality: objects compare as sets of keys; numbers within one unit in the last
+/// place, because the engine's small number reader (no `core` float parser in the browser
+/// build) may round a 17-digit literal one ulp away from the nearest double.
 fn same(a: &Value, b: &Value) -> bool {
     match (a, b) {
+        (Value::Num(x), Value::Num(y)) => {
+            x == y || (x - y).abs() <= x.abs().max(y.abs()) * f64::EPSILON
+        }
         (Value::Arr(x), Value::Arr(y)) => {
             x.len() == y.len() && x.iter().zip(y).all(|(p, q)| same(p, q))
         }

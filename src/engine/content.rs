@@ -59,14 +59,13 @@ pub fn is_rtl(lang: &str) -> bool {
 pub fn fill_tokens(text: &str, lookup: &dyn Fn(&str) -> Option<String>) -> String {
     let mut out = String::with_capacity(text.len());
     let mut rest = text;
-    while let Some(start) = rest.find("{{") {
-        out.push_str(&rest[..start]);
-        let after = &rest[start + 2..];
-        let Some(end) = after.find("}}") else {
-            out.push_str(&rest[start..]);
+    while let Some((before, after)) = rest.split_once("{{") {
+        out.push_str(before);
+        let Some((inner, tail)) = after.split_once("}}") else {
+            out.push_str("{{");
+            out.push_str(after);
             return out;
         };
-        let inner = &after[..end];
         let (name, fallback) = match inner.split_once('|') {
             Some((n, f)) => (n.trim(), Some(f.trim())),
             None => (inner.trim(), None),
@@ -75,7 +74,7 @@ pub fn fill_tokens(text: &str, lookup: &dyn Fn(&str) -> Option<String>) -> Strin
             Some(v) => out.push_str(&v),
             None => out.push_str(fallback.unwrap_or_default()),
         }
-        rest = &after[end + 2..];
+        rest = tail;
     }
     out.push_str(rest);
     out
@@ -124,6 +123,19 @@ impl Rgb {
         };
         0.2126 * lin(self.0) + 0.7152 * lin(self.1) + 0.0722 * lin(self.2)
     }
+}
+
+/// `x^2.4` for `x` in (0, 1]: the fifth root of `x^12` by Newton's method. `powf` would
+/// pull `libm`'s `pow` into the browser build for one contrast warning.
+fn pow_2_4(x: f64) -> f64 {
+    let x4 = x * x * x * x;
+    let t = x4 * x4 * x4;
+    let mut y = x * x; // x^2 ≥ x^2.4 on (0, 1]: Newton descends monotonically from above.
+    for _ in 0..8 {
+        let y4 = y * y * y * y;
+        y -= (y4 * y - t) / (5.0 * y4);
+    }
+    y
 }
 
 /// WCAG contrast ratio between two colours, from 1 to 21.

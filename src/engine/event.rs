@@ -144,7 +144,7 @@ impl Event {
     pub fn num(&self, key: &str) -> Option<f64> {
         match self.prop(key)? {
             Value::Num(n) => Some(*n),
-            Value::Str(s) => s.trim().parse().ok().filter(|n: &f64| n.is_finite()),
+            Value::Str(s) => json::parse_number(s),
             _ => None,
         }
     }
@@ -300,15 +300,11 @@ pub fn read_page(
 
 /// The path part of a URL (`https://a.b/c/d?x#y` → `/c/d`); a bare path passes through.
 pub fn path_of(url: &str) -> String {
-    let rest = match url.find("://") {
-        Some(i) => {
-            let after = &url[i + 3..];
-            after.find('/').map_or("/", |j| &after[j..])
-        }
+    let rest = match url.split_once("://") {
+        Some((_, after)) => after.find('/').and_then(|j| after.get(j..)).unwrap_or("/"),
         None => url,
     };
-    let end = rest.find(['?', '#']).unwrap_or(rest.len());
-    let p = &rest[..end];
+    let p = rest.split(['?', '#']).next().unwrap_or_default();
     if p.is_empty() {
         "/".into()
     } else {

@@ -241,7 +241,7 @@ impl Pred {
 fn as_num(v: &Value) -> Option<f64> {
     match v {
         Value::Num(n) => Some(*n),
-        Value::Str(s) => s.trim().parse::<f64>().ok().filter(|n| n.is_finite()),
+        Value::Str(s) => json::parse_number(s),
         _ => None,
     }
 }
@@ -278,13 +278,13 @@ impl Op {
     fn lowercase(&mut self) {
         let lower = |v: &mut Value| {
             if let Value::Str(s) = v {
-                *s = s.to_lowercase();
+                s.make_ascii_lowercase();
             }
         };
         match self {
             Op::Eq(v) | Op::Neq(v) => lower(v),
             Op::In(vs) => vs.iter_mut().for_each(lower),
-            Op::Contains(s) | Op::Glob(s) => *s = s.to_lowercase(),
+            Op::Contains(s) | Op::Glob(s) => s.make_ascii_lowercase(),
             _ => {}
         }
     }
@@ -293,12 +293,10 @@ impl Op {
     fn holds_text(&self, v: Option<&str>) -> bool {
         let text_eq = |s: &str, x: &Value| match x {
             Value::Str(t) => t == s,
-            Value::Num(n) => s.trim().parse::<f64>().ok() == Some(*n),
+            Value::Num(n) => json::parse_number(s) == Some(*n),
             _ => false,
         };
-        let num = |f: &dyn Fn(f64) -> bool| {
-            v.and_then(|s| s.trim().parse::<f64>().ok()).filter(|n| n.is_finite()).is_some_and(f)
-        };
+        let num = |f: &dyn Fn(f64) -> bool| v.and_then(json::parse_number).is_some_and(f);
         match self {
             Op::Exists(want) => v.is_some() == *want,
             Op::Neq(x) => !v.is_some_and(|s| text_eq(s, x)),

@@ -414,7 +414,7 @@ pub fn read_duration(v: &Value, path: &Path<'_>, errs: &mut Errors) -> Option<Mi
 /// Parses `"<digits><unit>"` with unit `ms`, `s`, `m`, `h` or `d`.
 pub fn parse_duration(s: &str) -> Option<Millis> {
     let split = s.find(|c: char| !c.is_ascii_digit())?;
-    let (digits, unit) = s.split_at(split);
+    let (digits, unit) = s.split_at_checked(split)?;
     let n: u64 = digits.parse().ok()?;
     let scale = match unit {
         "ms" => 1,
@@ -449,7 +449,7 @@ pub fn suggest(word: &str, known: &[&str]) -> Option<String> {
     let limit = (word.chars().count() / 3).clamp(1, 3);
     known
         .iter()
-        .map(|k| (edit_distance(&word.to_lowercase(), k), *k))
+        .map(|k| (edit_distance(&word.to_ascii_lowercase(), k), *k))
         .filter(|(d, _)| *d <= limit)
         .min_by_key(|(d, _)| *d)
         .map(|(_, k)| k.to_string())
