@@ -153,7 +153,7 @@ impl Serialize for Value {
             Value::Obj(fields) => {
                 let mut map = s.serialize_map(Some(fields.len()))?;
                 for (k, v) in fields {
-                    map.serialize_entry(k, v)?;
+                    map.serialize_entry(k.as_str(), v)?;
                 }
                 map.end()
             }
@@ -297,10 +297,10 @@ pub fn identify(id: IdArg, traits: PropsArg) {
     }
     let mut props = Vec::new();
     if let Some(u) = user {
-        props.push(("user_id".to_string(), Value::Str(u)));
+        props.push(("user_id".into(), Value::Str(u)));
     }
     if let Some(t) = traits {
-        props.push(("traits".to_string(), t));
+        props.push(("traits".into(), t));
     }
     runtime::post(move |rt| rt.track(names::IDENTIFIED, Value::Obj(props)));
 }
@@ -409,13 +409,13 @@ fn deliver(e: &Event) {
         return;
     }
     let mut fields = vec![
-        ("id".to_string(), Value::Str(e.id.clone())),
-        ("name".to_string(), Value::Str(e.name.clone())),
-        ("ts".to_string(), Value::Num(e.ts.0 as f64)),
-        ("props".to_string(), e.props.clone()),
+        ("id".into(), Value::Str(e.id.clone())),
+        ("name".into(), Value::Str(e.name.clone())),
+        ("ts".into(), Value::Num(e.ts.0 as f64)),
+        ("props".into(), e.props.clone()),
     ];
     if let Some(p) = &e.page {
-        fields.push(("page".to_string(), crate::engine::event::page_json(p)));
+        fields.push(("page".into(), crate::engine::event::page_json(p)));
     }
     let obj = to_js(&Value::Obj(fields));
     for f in fs {

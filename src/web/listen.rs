@@ -266,23 +266,41 @@ fn on_click(nav: &Nav, target: Option<Element>) {
     }
 }
 
-/// One GA4 item as nudge product properties.
-fn item(i: &Value) -> Value {
-    let mut out = Vec::new();
-    for (from, to) in [
-        ("item_id", "product_id"),
-        ("item_name", "name"),
-        ("price", "price"),
-        ("quantity", "quantity"),
-        ("item_category", "category"),
-        ("item_brand", "brand"),
-        ("item_variant", "variant"),
-    ] {
-        if let Some(v) = i.get(from) {
-            out.push((to.to_string(), v.clone()));
+/// Copies `params[from]` to `out[to]` for each present pair (`out` is an object).
+fn copy(params: &Value, pairs: &[(&str, &str)], out: &mut Value) {
+    if let Value::Obj(fields) = out {
+        for (from, to) in pairs {
+            if let Some(v) = params.get(from) {
+                fields.push(((*to).into(), v.clone()));
+            }
         }
     }
-    Value::Obj(out)
+}
+
+const ITEM: &[(&str, &str)] = &[
+    ("item_id", "product_id"),
+    ("item_name", "name"),
+    ("price", "price"),
+    ("quantity", "quantity"),
+    ("item_category", "category"),
+    ("item_brand", "brand"),
+    ("item_variant", "variant"),
+];
+
+const ORDER: &[(&str, &str)] = &[
+    ("currency", "currency"),
+    ("value", "value"),
+    ("transaction_id", "order_id"),
+    ("coupon", "coupon"),
+    ("shipping", "shipping"),
+    ("tax", "tax"),
+];
+
+/// One GA4 item as nudge product properties.
+fn item(i: &Value) -> Value {
+    let mut out = Value::Obj(Vec::new());
+    copy(i, ITEM, &mut out);
+    out
 }
 
 /// GA4 e-commerce `(event, params)` as nudge events: `view_item` → Product Viewed,
@@ -292,23 +310,6 @@ pub(crate) fn ga4(event: &str, params: &Value) -> Vec<(&'static str, Value)> {
     let items: &[Value] = match params.get("items") {
         Some(Value::Arr(a)) => a,
         _ => &[],
-    };
-    let mut common = Vec::new();
-    for (from, to) in [
-        ("currency", "currency"),
-        ("value", "value"),
-        ("transaction_id", "order_id"),
-        ("coupon", "coupon"),
-        ("shipping", "shipping"),
-        ("tax", "tax"),
-    ] {
-        if let Some(v) = params.get(from) {
-            common.push((to.to_string(), v.clone()));
-        }
-    }
-    let with_products = |mut c: Vec<(String, Value)>| {
-        c.push(("products".into(), Value::Arr(items.iter().map(item).collect())));
-        Value::Obj(c)
     };
     let name = match event {
         "view_item" => names::PRODUCT_VIEWED,
@@ -323,21 +324,26 @@ pub(crate) fn ga4(event: &str, params: &Value) -> Vec<(&'static str, Value)> {
         "view_item" | "add_to_cart" | "remove_from_cart" => {
             let per_item = event != "view_item";
             let chosen = if per_item { items } else { items.get(..1).unwrap_or_default() };
+            // An event's `value` is the whole cart line set's; per item it only holds
+            // when there is one item.
+            let order = if per_item && items.len() > 1 { &ORDER[..1] } else { ORDER };
             chosen
                 .iter()
                 .map(|i| {
-                    let Value::Obj(mut p) = item(i) else { return (name, Value::Null) };
-                    for (k, v) in &common {
-                        if per_item && k == "value" && items.len() > 1 {
-                            continue;
-                        }
-                        p.push((k.clone(), v.clone()));
-                    }
-                    (name, Value::Obj(p))
+                    let mut p = item(i);
+                    copy(params, order, &mut p);
+                    (name, p)
                 })
                 .collect()
         }
-        _ => vec![(name, with_products(common))],
+        _ => {
+            let mut p = Value::Obj(Vec::new());
+            copy(params, ORDER, &mut p);
+            if let Value::Obj(f) = &mut p {
+                f.push(("products".into(), Value::Arr(items.iter().map(item).collect())));
+            }
+            vec![(name, p)]
+        }
     }
 }
 

@@ -17,6 +17,10 @@ mod transport;
 
 use std::cell::Cell;
 
+#[cfg(test)]
+#[path = "../../tests/web/shell.rs"]
+mod tests;
+
 /// Kinds of runtime trouble, each logged at most once per page.
 #[derive(Clone, Copy)]
 pub(crate) enum Warn {

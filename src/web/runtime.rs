@@ -197,7 +197,7 @@ pub(crate) fn normalize(doc: Value) -> Value {
             ("schema".into(), Value::Num(1.0)),
             ("campaigns".into(), Value::Arr(list)),
         ]),
-        Value::Obj(ref f) if !f.iter().any(|(k, _)| k == "campaigns") => {
+        Value::Obj(ref f) if !f.iter().any(|(k, _)| k.as_str() == "campaigns") => {
             normalize(Value::Arr(vec![doc]))
         }
         other => other,

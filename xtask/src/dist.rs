@@ -37,15 +37,20 @@ pub(crate) fn dist() -> Result<u64> {
         "--lib",
     ]))?;
     let out = root().join("dist");
-    let tmp = root().join("target/dist-bindgen");
+    let target =
+        std::env::var_os("CARGO_TARGET_DIR").map_or_else(|| root().join("target"), PathBuf::from);
+    let tmp = target.join("dist-bindgen");
     let _ = std::fs::remove_dir_all(&tmp);
     std::fs::create_dir_all(&out)?;
     run(Command::new("wasm-bindgen")
         .args(["--target", "web", "--out-name", "nudge", "--out-dir"])
         .arg(&tmp)
-        .arg(root().join("target/wasm32-unknown-unknown/release/nudge.wasm")))?;
+        .arg(target.join("wasm32-unknown-unknown/release/nudge.wasm")))?;
     run(Command::new(setup::node_bin("wasm-opt"))
-        .args(["-Oz", "--all-features", "--strip-debug", "--strip-producers"])
+        // binaryen 132's `--all-features` includes compact imports, which Chromium 156
+        // refuses ("Invalid import kind 127"): the e2e tests caught every page failing.
+        .args(["-Oz", "--all-features", "--disable-compact-imports"])
+        .args(["--strip-debug", "--strip-producers"])
         .arg(tmp.join("nudge_bg.wasm"))
         .arg("-o")
         .arg(out.join("nudge_bg.wasm")))?;
@@ -103,4 +108,21 @@ fn report(out: &Path) -> Result<u64> {
     std::fs::create_dir_all(root().join("target/bench"))?;
     std::fs::write(root().join("target/bench/size.json"), json)?;
     Ok(total)
+}
+
+/// Whether the budget fails the build. It does not yet: the engine alone is several times
+/// the budget (see ARCHITECTURE.md, "Size"), and a red CI would stop every other change
+/// from landing. Flip this to `true` once the build fits.
+const ENFORCE: bool = false;
+
+/// Checks `total` (from [`dist`]) against [`BUDGET`].
+pub(crate) fn check(total: u64) -> Result<()> {
+    if total <= BUDGET {
+        println!("size budget met: {total} <= {BUDGET} brotli bytes");
+        return Ok(());
+    }
+    let over = total - BUDGET;
+    println!("SIZE BUDGET EXCEEDED: {total} > {BUDGET} brotli bytes ({over} over)");
+    anyhow::ensure!(!ENFORCE, "the browser build is {over} bytes over its budget");
+    Ok(())
 }

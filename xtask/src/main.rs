@@ -65,17 +65,27 @@ fn test() -> Result<()> {
     run(&mut cargo(&["fmt", "--all", "--check"]))?;
     run(&mut cargo(&["clippy", "--workspace", "--all-targets", "--", "-D", "warnings"]))?;
     run(&mut cargo(&["test", "--workspace"]))?;
-    // The engine must build for the browser with no web dependency leaking in.
-    run(&mut cargo(&[
-        "build",
-        "--lib",
-        "--release",
-        "--target",
-        "wasm32-unknown-unknown",
-        "-p",
-        "nudge",
-    ]))?;
+    web()?;
     run(cargo(&["doc", "--workspace", "--no-deps"]).env("RUSTDOCFLAGS", "-D warnings"))?;
     eprintln!("xtask test: all green");
     Ok(())
+}
+
+/// The browser layers: clippy for wasm32, the wasm-bindgen tests in headless Chromium,
+/// the `dist/` build, its TypeScript declarations under `tsc --strict`, and the size budget.
+fn web() -> Result<()> {
+    setup::wasm_bindgen_cli()?;
+    setup::apt(&[("chromium", "chromium"), ("chromedriver", "chromium-driver")])?;
+    let wasm = ["--target", "wasm32-unknown-unknown", "-p", "nudge"];
+    run(cargo(&["clippy"]).args(wasm).args(["--", "-D", "warnings"]))?;
+    run(cargo(&["test", "--lib"])
+        .args(wasm)
+        .env("CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER", "wasm-bindgen-test-runner")
+        .env("CHROMEDRIVER", "/usr/bin/chromedriver"))?;
+    let size = dist::dist()?;
+    run(Command::new(setup::node_bin("tsc"))
+        .args(["--noEmit", "--strict", "--target", "es2020", "--module", "esnext"])
+        .args(["--moduleResolution", "bundler", "--lib", "es2020,dom"])
+        .arg(root().join("tests/web/types.ts")))?;
+    dist::check(size)
 }
