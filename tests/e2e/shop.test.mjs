@@ -66,7 +66,7 @@ for (const [viewport, locale, suffix, headline] of [
     await page.clock.runFor(61_000);
     const [host] = await waitForNudge(page);
     assert.ok(host.find(byRole('region')));
-    await page.clock.pauseAt(await page.evaluate(() => Date.now()));
+    await page.clock.pauseAt((await page.evaluate(() => Date.now())) + 1000); // still for the screenshot
     await shot(page, 'shop-bar-' + suffix);
     await page.done();
   });

@@ -17,7 +17,12 @@ pub(crate) fn e2e() -> Result<()> {
     setup::apt(&[("chromium", "chromium")])?;
     if !Path::new("/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc").exists() {
         run(Command::new("apt-get").arg("update"))?;
-        run(Command::new("apt-get").args(["install", "-y", "--no-install-recommends", "fonts-noto-cjk"]))?;
+        run(Command::new("apt-get").args([
+            "install",
+            "-y",
+            "--no-install-recommends",
+            "fonts-noto-cjk",
+        ]))?;
     }
     let dir = root().join("tests/e2e");
     run(Command::new("npm").args(["ci", "--no-audit", "--no-fund"]).current_dir(&dir))?;
