@@ -42,6 +42,10 @@ test('the third view of the same product opens the modal, with no layout shift',
   assert.equal(reason.result, 'shown');
   // Focus moved into the dialog (the host is what the page sees as focused).
   assert.equal(await page.evaluate(() => document.activeElement.tagName), 'NUDGE-ROOT');
+  for (const c of ['x', 'cp', 'cta']) {
+    const b = await boxInside(page, byClass(c));
+    assert.ok(b.width >= 44 && b.height >= 44, `.${c} is a 44 px target: ${b.width}x${b.height}`);
+  }
   await page.waitForTimeout(400);
   await shot(page, 'modal-desktop-en');
   assert.equal(await cls(page), 0, 'the bottom modal shifts nothing');
