@@ -8,4 +8,5 @@ mod common;
 mod ingest;
 mod limits;
 mod report;
+mod statics;
 mod zone;
