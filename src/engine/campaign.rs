@@ -7,11 +7,11 @@
 use super::assign::stable_hash;
 use super::cap::{read_budget, read_caps, Budget, Caps};
 use super::content::{read_content, read_content_over, Content};
-use super::json::{self, Value};
+use super::json::{self, num_string, Value};
 use super::rule::{EventMatch, Rule, RuleReader, TrackSpec};
 use super::schedule::{read_schedule, Schedule};
 use super::schema::{
-    read_enum, read_num, read_str, CampaignError, ErrorKind, Errors, Obj, Path, Severity,
+    read_enum, read_num, read_str, text, CampaignError, ErrorKind, Errors, Obj, Path, Severity,
 };
 use super::Millis;
 
@@ -164,12 +164,17 @@ impl CampaignSet {
 
     /// CSS selectors the web shell must watch for clicks.
     pub fn selectors(&self) -> Vec<&str> {
-        let mut out = Vec::new();
+        let mut all = Vec::new();
         for c in &self.campaigns {
-            c.trigger.selectors(&mut out);
+            c.trigger.selectors(&mut all);
         }
-        out.sort_unstable();
-        out.dedup();
+        // Sorted and deduplicated by insertion (a general sort costs kilobytes of wasm).
+        let mut out: Vec<&str> = Vec::with_capacity(all.len());
+        for s in all {
+            if let Err(i) = out.binary_search(&s) {
+                out.insert(i, s);
+            }
+        }
         out
     }
 }
@@ -260,7 +265,11 @@ pub fn load_value(v: &Value) -> Loaded {
     if items.len() > MAX_CAMPAIGNS {
         errs.push(
             &Path::Root.key("campaigns"),
-            ErrorKind::Invalid(format!("at most {MAX_CAMPAIGNS} campaigns; the rest are ignored")),
+            ErrorKind::Invalid(text(&[
+                "at most ",
+                &num_string(MAX_CAMPAIGNS as f64),
+                " campaigns; the rest are ignored",
+            ])),
         );
     }
     let mut reader = RuleReader { errs: &mut errs, tracks: Vec::new() };
@@ -276,24 +285,29 @@ pub fn load_value(v: &Value) -> Loaded {
                 if set.campaigns.iter().any(|o| o.id == c.id) {
                     reader.errs.push(
                         &path.key("id"),
-                        ErrorKind::Invalid(format!("duplicate campaign id \"{}\"", c.id)),
+                        ErrorKind::Invalid(text(&["duplicate campaign id \"", &c.id, "\""])),
                     );
                     reader.tracks.truncate(tracks_before);
                 } else {
-                    set.campaigns.push(c);
+                    // Kept in arbitration order as they come (ids are unique, so the order
+                    // is total; inserting avoids a general sort's kilobytes of wasm).
+                    let at = set.campaigns.partition_point(|o| {
+                        o.priority > c.priority || (o.priority == c.priority && o.id < c.id)
+                    });
+                    set.campaigns.insert(at, c);
                 }
             }
             _ => reader.tracks.truncate(tracks_before),
         }
     }
     set.tracks = reader.tracks;
-    set.campaigns.sort_by(|a, b| b.priority.cmp(&a.priority).then_with(|| a.id.cmp(&b.id)));
     Loaded { set, errors: errs.list }
 }
 
 fn read_id(v: &Value, path: &Path<'_>, errs: &mut Errors) -> Option<String> {
     let id = read_str(v, path, errs)?;
-    let ok = id.len() <= 64 && id.chars().all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c));
+    let ok = id.len() <= 64
+        && id.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'));
     if !ok {
         errs.expected(path, "an id of at most 64 letters, digits, '-', '_' or '.'", v);
         return None;
@@ -322,7 +336,11 @@ fn read_placement(v: &Value, path: &Path<'_>, errs: &mut Errors) -> Option<Place
             if let Some((_, p)) = o.get(key) {
                 errs.push(
                     &p,
-                    ErrorKind::Invalid(format!("\"{key}\" is for bars; modals use \"overlay\"")),
+                    ErrorKind::Invalid(text(&[
+                        "\"",
+                        key,
+                        "\" is for bars; modals use \"overlay\"",
+                    ])),
                 );
             }
         }
@@ -441,7 +459,7 @@ fn read_variants(
             } else if out.iter().any(|x| x.id == *id) {
                 errs.push(
                     &p.key("id"),
-                    ErrorKind::Invalid(format!("duplicate variant id \"{id}\"")),
+                    ErrorKind::Invalid(text(&["duplicate variant id \"", id, "\""])),
                 );
             }
         }

@@ -4,10 +4,9 @@
 //! Caps count impressions *and* hold-outs alike, so the control group reaches the point of
 //! exposure exactly as often as the treated group would have. Day caps are rolling 24 hours.
 
-use std::collections::BTreeMap;
-
 use super::assign::Arm;
 use super::json::Value;
+use super::map::Map;
 use super::schema::{read_count, ErrorKind, Errors, Obj, Path};
 use super::Millis;
 
@@ -123,7 +122,7 @@ impl CampaignLog {
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Ledger {
     /// Per campaign id.
-    pub campaigns: BTreeMap<String, CampaignLog>,
+    pub campaigns: Map<String, CampaignLog>,
     /// Recent impressions across campaigns, oldest first (hold-outs excluded).
     pub shown: Vec<Millis>,
     /// Session number `session_count` refers to.
@@ -320,7 +319,7 @@ impl Ledger {
                 _ => None,
             };
             ledger.campaigns.insert(
-                id.to_string(),
+                id.as_str().into(),
                 CampaignLog {
                     arm,
                     shown: list(p.get(1)?)?,

@@ -4,8 +4,8 @@
 //! Rendering lives in the web shell; this module only decides *what* to render, so the
 //! editor preview, the collector and the SDK agree on it.
 
-use super::json::{num_string, Value};
-use super::schema::{read_count, read_str, ErrorKind, Errors, Obj, Path};
+use super::json::{self, num_string, Value};
+use super::schema::{read_count, read_str, text, ErrorKind, Errors, Obj, Path};
 use super::Millis;
 
 /// Text in one or more languages. A plain string is stored under the empty language.
@@ -59,9 +59,9 @@ pub fn is_rtl(lang: &str) -> bool {
 pub fn fill_tokens(text: &str, lookup: &dyn Fn(&str) -> Option<String>) -> String {
     let mut out = String::with_capacity(text.len());
     let mut rest = text;
-    while let Some((before, after)) = rest.split_once("{{") {
+    while let Some((before, after)) = json::split_once(rest, "{{") {
         out.push_str(before);
-        let Some((inner, tail)) = after.split_once("}}") else {
+        let Some((inner, tail)) = json::split_once(after, "}}") else {
             out.push_str("{{");
             out.push_str(after);
             return out;
@@ -276,9 +276,11 @@ pub fn read_text(v: &Value, path: &Path<'_>, errs: &mut Errors) -> Option<Text> 
                 if !ok_lang {
                     errs.push(
                         &p,
-                        ErrorKind::Invalid(format!(
-                            "\"{lang}\" is not a language tag like \"en\" or \"ko-KR\""
-                        )),
+                        ErrorKind::Invalid(text(&[
+                            "\"",
+                            lang,
+                            "\" is not a language tag like \"en\" or \"ko-KR\"",
+                        ])),
                     );
                     continue;
                 }
@@ -469,12 +471,15 @@ fn read_theme(v: &Value, path: &Path<'_>, errs: &mut Errors) -> Option<Theme> {
         if ratio < 4.5 {
             errs.warn(
                 &path.key(key),
-                ErrorKind::Invalid(format!(
-                    "text contrast {}:1 is below 4.5:1 ({} on {})",
-                    num_string((ratio * 100.0).round() / 100.0),
-                    fg.css(),
-                    bg.css()
-                )),
+                ErrorKind::Invalid(text(&[
+                    "text contrast ",
+                    &num_string((ratio * 100.0).round() / 100.0),
+                    ":1 is below 4.5:1 (",
+                    &fg.css(),
+                    " on ",
+                    &bg.css(),
+                    ")",
+                ])),
             );
         }
     }

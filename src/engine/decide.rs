@@ -12,10 +12,11 @@ use super::assign::{pick_arm, stable_hash, unit, Arm};
 use super::campaign::{Campaign, CampaignSet, Slot, Status};
 use super::cap::{Ledger, Limit};
 use super::event::{lifecycle, names, Event};
-use super::json::{Key, Value};
+use super::json::{write_uint, Key, Value};
 use super::profile::{Consent, Profile};
 use super::rule::Ctx;
 use super::schedule::Closed;
+use super::schema::text;
 use super::Millis;
 
 /// Everything the engine knows about one visitor on one device.
@@ -241,7 +242,7 @@ impl Why<'_> {
             Why::ThisPage => Verdict::ThisPage,
             Why::Trigger(p) => Verdict::Trigger(p.to_string()),
             Why::Audience(p) => Verdict::Audience(p.to_string()),
-            Why::Cap(l) => Verdict::Cap(format!("{}.caps.{}", c.path, l.field())),
+            Why::Cap(l) => Verdict::Cap(text(&[&c.path, ".caps.", l.field()])),
         }
     }
 }
@@ -340,7 +341,7 @@ fn choose(
                         now,
                     )
                 {
-                    explain.then(|| Verdict::Budget(format!("budget.{}", Limit::field(l))))
+                    explain.then(|| Verdict::Budget(text(&["budget.", Limit::field(l)])))
                 } else {
                     let arm = arm_for(state, c);
                     if arm != Arm::Control {
@@ -371,7 +372,14 @@ fn choose(
         let Some(log) = state.ledger.campaigns.get_mut(&c.id) else { continue };
         log.arm = Some(arm.clone());
         let first_shown = log.first_shown.unwrap_or(now);
-        let base = event.map_or_else(|| format!("t{}", now.0), |e| e.id.clone());
+        let base = event.map_or_else(
+            || {
+                let mut t = String::from("t");
+                write_uint(&mut t, now.0);
+                t
+            },
+            |e| e.id.clone(),
+        );
         // (`format!` costs more than the rest of a show; ids are built by hand.)
         if held_out {
             let id = lifecycle_id(&base, &c.id, "held_out");

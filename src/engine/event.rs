@@ -300,7 +300,7 @@ pub fn read_page(
 
 /// The path part of a URL (`https://a.b/c/d?x#y` → `/c/d`); a bare path passes through.
 pub fn path_of(url: &str) -> String {
-    let rest = match url.split_once("://") {
+    let rest = match json::split_once(url, "://") {
         Some((_, after)) => after.find('/').and_then(|j| after.get(j..)).unwrap_or("/"),
         None => url,
     };

@@ -7,7 +7,6 @@
 //! (about 10 KB of wasm). Parsing is bounded: nesting deeper than [`MAX_DEPTH`] is an error,
 //! never a stack overflow.
 
-use std::fmt::Write as _;
 use std::sync::Arc;
 
 /// String equality that settles most mismatches without a call: length and first byte
@@ -15,6 +14,25 @@ use std::sync::Arc;
 #[inline(always)]
 pub fn same(a: &str, b: &str) -> bool {
     a.len() == b.len() && a.as_bytes().first() == b.as_bytes().first() && a == b
+}
+
+/// Where `needle` first occurs in `hay` (byte offset). A plain byte search: `str`'s own
+/// substring searcher costs the browser build about 4 KB with its panic paths.
+///
+/// ```
+/// assert_eq!(nudge::engine::json::find("a{{b}}", "{{"), Some(1));
+/// assert_eq!(nudge::engine::json::find("ab", "c"), None);
+/// ```
+pub fn find(hay: &str, needle: &str) -> Option<usize> {
+    let (h, n) = (hay.as_bytes(), needle.as_bytes());
+    let Some(&first) = n.first() else { return Some(0) };
+    (0..h.len()).find(|&i| h.get(i) == Some(&first) && h.get(i..i + n.len()) == Some(n))
+}
+
+/// `hay` split around the first `sep`, like `str::split_once` (see [`find`]).
+pub fn split_once<'a>(hay: &'a str, sep: &str) -> Option<(&'a str, &'a str)> {
+    let i = find(hay, sep)?;
+    Some((hay.get(..i)?, hay.get(i + sep.len()..)?))
 }
 
 /// Deepest nesting the parser accepts; campaigns need far less, attackers send far more.
@@ -179,8 +197,7 @@ impl Value {
 }
 
 /// Where and why a document is not JSON.
-#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
-#[error("invalid JSON at line {line}, column {column}: {message}")]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ParseError {
     /// 1-based line.
     pub line: usize,
@@ -189,6 +206,29 @@ pub struct ParseError {
     /// What went wrong, lowercase.
     pub message: &'static str,
 }
+
+impl ParseError {
+    /// Appends the message (`invalid JSON at line 1, column 4: expected a value`), built by
+    /// hand: `core::fmt` would cost the browser build kilobytes.
+    pub fn write(&self, out: &mut String) {
+        out.push_str("invalid JSON at line ");
+        write_uint(out, self.line as u64);
+        out.push_str(", column ");
+        write_uint(out, self.column as u64);
+        out.push_str(": ");
+        out.push_str(self.message);
+    }
+}
+
+impl std::fmt::Display for ParseError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let mut s = String::new();
+        self.write(&mut s);
+        f.write_str(&s)
+    }
+}
+
+impl std::error::Error for ParseError {}
 
 /// Parses one JSON document.
 ///
@@ -225,7 +265,9 @@ impl Parser<'_> {
         let upto = &self.src[..self.pos.min(self.src.len())];
         let line = upto.iter().filter(|&&b| b == b'\n').count() + 1;
         let line_start = upto.iter().rposition(|&b| b == b'\n').map_or(0, |i| i + 1);
-        let column = String::from_utf8_lossy(&upto[line_start..]).chars().count() + 1;
+        // Characters, not bytes: count the bytes that start one.
+        let tail = upto.get(line_start..).unwrap_or_default();
+        let column = tail.iter().filter(|&&b| b & 0xC0 != 0x80).count() + 1;
         ParseError { line, column, message }
     }
 
@@ -598,12 +640,48 @@ pub fn write_str(out: &mut String, s: &str) {
             '\r' => out.push_str("\\r"),
             '\t' => out.push_str("\\t"),
             c if (c as u32) < 0x20 => {
-                let _ = write!(out, "\\u{:04x}", c as u32);
+                out.push_str("\\u00");
+                out.push(HEX[(c as usize) >> 4] as char);
+                out.push(HEX[(c as usize) & 15] as char);
             }
             c => out.push(c),
         }
     }
     out.push('"');
+}
+
+/// Lowercase hexadecimal digits.
+const HEX: &[u8; 16] = b"0123456789abcdef";
+
+/// Appends `n` in decimal, without `core::fmt` (whose integer formatting the browser build
+/// would otherwise carry).
+///
+/// ```
+/// let mut s = String::from("#");
+/// nudge::engine::json::write_uint(&mut s, 1_234);
+/// assert_eq!(s, "#1234");
+/// ```
+pub fn write_uint(out: &mut String, mut n: u64) {
+    let mut buf = [0u8; 20];
+    let mut i = buf.len();
+    loop {
+        i -= 1;
+        buf[i] = b'0' + (n % 10) as u8;
+        n /= 10;
+        if n == 0 {
+            break;
+        }
+    }
+    for &b in buf.get(i..).unwrap_or_default() {
+        out.push(char::from(b));
+    }
+}
+
+/// Appends `n` as 16 lowercase hexadecimal digits.
+pub fn write_hex16(out: &mut String, n: u64) {
+    for shift in (0..16).rev() {
+        out.push(char::from(HEX[((n >> (shift * 4)) & 15) as usize]));
+    }
 }
 
 /// Appends a number without `core`'s float formatter.
@@ -627,25 +705,58 @@ pub fn write_num(out: &mut String, n: f64) {
     let a = n.abs();
     const EXACT: f64 = 9_007_199_254_740_992.0;
     if a >= EXACT {
-        // Beyond 2^53 only integers are representable anyway; print the integer part.
-        let _ = write!(out, "{}", a as u128);
+        // Beyond 2^53 only integers are representable anyway: print the integer exactly.
+        write_big(out, a);
         return;
     }
     let scaled = (a * 1_000_000.0).round();
     if scaled >= EXACT {
-        let _ = write!(out, "{}", a.round() as u64);
+        write_uint(out, a.round() as u64);
         return;
     }
     let scaled = scaled as u64;
     let (int, mut frac) = (scaled / 1_000_000, scaled % 1_000_000);
-    let _ = write!(out, "{int}");
+    write_uint(out, int);
     if frac > 0 {
         let mut width = 6;
         while frac % 10 == 0 {
             frac /= 10;
             width -= 1;
         }
-        let _ = write!(out, ".{frac:0width$}");
+        out.push('.');
+        let mut digits = String::new();
+        write_uint(&mut digits, frac);
+        for _ in digits.len()..width {
+            out.push('0');
+        }
+        out.push_str(&digits);
+    }
+}
+
+/// Appends a finite integer-valued `a ≥ 2^53` exactly: its 53-bit mantissa in decimal,
+/// doubled once per binary exponent step (little-endian decimal digits).
+fn write_big(out: &mut String, a: f64) {
+    let bits = a.to_bits();
+    let exp = ((bits >> 52) & 0x7ff) as i64 - 1075;
+    let mut mant = (bits & ((1 << 52) - 1)) | (1 << 52);
+    let mut digits: Vec<u8> = Vec::new();
+    while mant > 0 {
+        digits.push((mant % 10) as u8);
+        mant /= 10;
+    }
+    for _ in 0..exp {
+        let mut carry = 0;
+        for d in digits.iter_mut() {
+            let x = *d * 2 + carry;
+            *d = x % 10;
+            carry = x / 10;
+        }
+        if carry > 0 {
+            digits.push(carry);
+        }
+    }
+    for d in digits.iter().rev() {
+        out.push(char::from(b'0' + d));
     }
 }
 
@@ -714,6 +825,11 @@ mod tests {
             (-0.25, "-0.25"),
             (1e15, "1000000000000000"),
             (0.1 + 0.2, "0.3"),
+            (0.05, "0.05"),
+            (1.000001, "1.000001"),
+            (9_007_199_254_740_992.0, "9007199254740992"),
+            (1e20, "100000000000000000000"),
+            (-1e30, "-1000000000000000019884624838656"),
         ] {
             assert_eq!(num_string(n), s);
         }

@@ -13,6 +13,7 @@ pub mod content;
 pub mod decide;
 pub mod event;
 pub mod json;
+pub mod map;
 pub mod outbox;
 pub mod profile;
 pub mod rule;

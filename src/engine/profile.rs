@@ -5,10 +5,9 @@
 //! is bounded, so the serialized form ([`Profile::to_json`], versioned) stays small however
 //! long the visitor stays: after 10,000 events it is under 8 KB.
 
-use std::collections::BTreeMap;
-
 use super::event::{names, Event, PageContext, Utm};
 use super::json::{self, Key, Value};
+use super::map::Map;
 use super::rule::TrackSpec;
 use super::Millis;
 
@@ -219,9 +218,9 @@ pub struct Profile {
     /// The current page.
     pub page: Page,
     /// Per event name.
-    pub events: BTreeMap<String, Tally>,
+    pub events: Map<String, Tally>,
     /// Per track key.
-    pub tracks: BTreeMap<u64, Track>,
+    pub tracks: Map<u64, Track>,
     /// Cart.
     pub cart: Cart,
     /// Orders.
@@ -339,14 +338,13 @@ impl Profile {
                 self.events.remove(&stale);
             }
         }
-        let t = match self.events.get_mut(&e.name) {
-            Some(t) => t,
-            None => self.events.entry(e.name.chars().take(48).collect()).or_insert(Tally {
-                count: 0,
-                first: e.ts,
-                last: e.ts,
-            }),
-        };
+        let t =
+            match self.events.get_mut(&e.name) {
+                Some(t) => t,
+                None => self.events.get_or_insert_with(e.name.chars().take(48).collect(), || {
+                    Tally { count: 0, first: e.ts, last: e.ts }
+                }),
+            };
         t.count += 1;
         t.last = t.last.max(e.ts);
     }
@@ -358,7 +356,7 @@ impl Profile {
                 self.tracks.remove(&k);
             }
         }
-        let t = self.tracks.entry(spec.key).or_default();
+        let t = self.tracks.get_or_insert_with(spec.key, Track::default);
         t.prev = t.all.last();
         t.all.bump(e.ts, spec.keep);
         if let Some(v) = spec.same.as_ref().and_then(|p| e.prop(p)) {
@@ -521,8 +519,10 @@ impl Profile {
                                 .map(|(v, c)| (v.as_str().into(), counter(c)))
                                 .collect(),
                         );
+                        let mut hex = String::with_capacity(16);
+                        json::write_hex16(&mut hex, *k);
                         (
-                            format!("{k:016x}").into(),
+                            hex.into(),
                             Value::Arr(vec![counter(&t.all), t.prev.map_or(Value::Null, n), vals]),
                         )
                     })
@@ -607,7 +607,7 @@ impl Profile {
                 let Value::Arr(t) = t else { return Err(bad("ev")) };
                 let get = |i: usize| t.get(i).and_then(Value::as_f64).ok_or(bad("ev"));
                 p.events.insert(
-                    k.to_string(),
+                    k.as_str().into(),
                     Tally {
                         count: get(0)? as u64,
                         first: Millis(get(1)? as u64),
@@ -623,7 +623,7 @@ impl Profile {
                 let mut by_value = Vec::new();
                 if let Some(Value::Obj(vals)) = parts.get(2) {
                     for (val, c) in vals {
-                        by_value.push((val.to_string(), counter(c).ok_or(bad("tr"))?));
+                        by_value.push((val.as_str().into(), counter(c).ok_or(bad("tr"))?));
                     }
                 }
                 let key = u64::from_str_radix(k, 16).map_err(|_| bad("tr"))?;

@@ -12,7 +12,7 @@ use super::event::Event;
 use super::json::{self, Value};
 use super::profile::{Consent, Profile, Track};
 use super::schema::{
-    read_count, read_duration, read_enum, read_num, read_str, ErrorKind, Errors, Obj, Path,
+    read_count, read_duration, read_enum, read_num, read_str, text, ErrorKind, Errors, Obj, Path,
 };
 use super::Millis;
 
@@ -306,7 +306,7 @@ impl Op {
             Op::Lte(x) => num(&|n| n <= *x),
             Op::Gt(x) => num(&|n| n > *x),
             Op::Gte(x) => num(&|n| n >= *x),
-            Op::Contains(c) => v.is_some_and(|t| t.contains(c.as_str())),
+            Op::Contains(c) => v.is_some_and(|t| json::find(t, c).is_some()),
             Op::Glob(g) => v.is_some_and(|t| glob(g, t)),
         }
     }
@@ -326,7 +326,7 @@ impl Op {
             Op::Gt(x) => num(&|n| n > *x),
             Op::Gte(x) => num(&|n| n >= *x),
             Op::Contains(s) => match v {
-                Some(Value::Str(t)) => t.contains(s.as_str()),
+                Some(Value::Str(t)) => json::find(t, s).is_some(),
                 Some(Value::Arr(items)) => items.iter().any(|i| i.as_str() == Some(s)),
                 _ => false,
             },
@@ -598,7 +598,9 @@ impl RuleReader<'_> {
             let found = if o.fields().is_empty() {
                 "an empty object".to_string()
             } else {
-                format!("{} keys", o.fields().len())
+                let mut n = json::num_string(o.fields().len() as f64);
+                n.push_str(" keys");
+                n
             };
             self.errs.push(
                 path,
@@ -728,7 +730,7 @@ impl RuleReader<'_> {
                 for (k, v) in fields {
                     let path = p.key(k);
                     parts.push(Rule {
-                        kind: RuleKind::Trait(k.to_string(), pred(v, &path, errs)?),
+                        kind: RuleKind::Trait(k.as_str().into(), pred(v, &path, errs)?),
                         path: path.render(),
                     });
                 }
@@ -764,7 +766,7 @@ impl RuleReader<'_> {
                 Value::Obj(fields) => {
                     for (k, pv) in fields {
                         if let Some(pr) = pred(pv, &wp.key(k), self.errs) {
-                            props.push((k.to_string(), pr));
+                            props.push((k.as_str().into(), pr));
                         }
                     }
                 }
@@ -830,7 +832,11 @@ impl RuleReader<'_> {
                 self.errs.push(
                     &path.key("at_least"),
                     ErrorKind::Expected {
-                        expected: format!("at most {MAX_WINDOWED_COUNT} for a windowed count"),
+                        expected: text(&[
+                            "at most ",
+                            &json::num_string(f64::from(MAX_WINDOWED_COUNT)),
+                            " for a windowed count",
+                        ]),
                         found,
                     },
                 );

@@ -6,7 +6,7 @@
 //! errors with a "did you mean" suggestion, because a misspelt cap silently ignored is a
 //! campaign that spams shoppers.
 
-use super::json::{num_string, same, Key, ParseError, Value};
+use super::json::{num_string, same, write_uint, Key, ParseError, Value};
 use super::Millis;
 
 /// How bad a finding is: errors reject the item, warnings keep it.
@@ -26,8 +26,7 @@ pub enum Severity {
 /// assert_eq!(e.path, "campaigns[0].priorty");
 /// assert_eq!(e.to_string(), r#"campaigns[0].priorty: unknown field "priorty", did you mean "priority"?"#);
 /// ```
-#[derive(Clone, Debug, PartialEq, thiserror::Error)]
-#[error("{path}: {kind}")]
+#[derive(Clone, Debug, PartialEq)]
 pub struct CampaignError {
     /// JSON path of the offending value, `$` for the whole document.
     pub path: String,
@@ -37,37 +36,78 @@ pub struct CampaignError {
     pub severity: Severity,
 }
 
+impl CampaignError {
+    /// Appends `path: message`. Messages are built by hand, not through `core::fmt`, which
+    /// would cost the browser build kilobytes; `Display` writes the same text.
+    pub fn write(&self, out: &mut String) {
+        out.push_str(&self.path);
+        out.push_str(": ");
+        self.kind.write(out);
+    }
+}
+
+impl std::fmt::Display for CampaignError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let mut s = String::new();
+        self.write(&mut s);
+        f.write_str(&s)
+    }
+}
+
+impl std::error::Error for CampaignError {}
+
 /// What is wrong at a path.
-#[derive(Clone, Debug, PartialEq, thiserror::Error)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum ErrorKind {
     /// The document is not JSON at all.
-    #[error("{0}")]
     Json(ParseError),
-    /// A value of the wrong kind or out of range.
-    #[error("expected {expected}, found {found}")]
+    /// A value of the wrong kind or out of range: `expected {expected}, found {found}`.
     Expected {
         /// What would have been accepted.
         expected: String,
         /// What was there.
         found: String,
     },
-    /// A field the schema does not know.
-    #[error("unknown field \"{field}\"{}", suggestion.as_ref().map(|s| format!(", did you mean \"{s}\"?")).unwrap_or_default())]
+    /// A field the schema does not know: `unknown field "{field}", did you mean "{s}"?`.
     Unknown {
         /// The field as written.
         field: String,
         /// The closest known field, if one is close.
         suggestion: Option<String>,
     },
-    /// A required field is absent.
-    #[error("missing required field \"{0}\"")]
+    /// A required field is absent: `missing required field "{0}"`.
     Missing(String),
     /// A rule about the whole value, in words.
-    #[error("{0}")]
     Invalid(String),
 }
 
+impl std::fmt::Display for ErrorKind {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let mut s = String::new();
+        self.write(&mut s);
+        f.write_str(&s)
+    }
+}
+
 impl ErrorKind {
+    /// Appends the message.
+    pub fn write(&self, out: &mut String) {
+        match self {
+            ErrorKind::Json(e) => e.write(out),
+            ErrorKind::Expected { expected, found } => {
+                cat(out, &["expected ", expected, ", found ", found]);
+            }
+            ErrorKind::Unknown { field, suggestion } => {
+                cat(out, &["unknown field \"", field, "\""]);
+                if let Some(s) = suggestion {
+                    cat(out, &[", did you mean \"", s, "\"?"]);
+                }
+            }
+            ErrorKind::Missing(f) => cat(out, &["missing required field \"", f, "\""]),
+            ErrorKind::Invalid(m) => out.push_str(m),
+        }
+    }
+
     /// A stable short code for the kind, used by spec tests and the admin API.
     pub fn code(&self) -> &'static str {
         match self {
@@ -78,6 +118,20 @@ impl ErrorKind {
             ErrorKind::Invalid(_) => "invalid",
         }
     }
+}
+
+/// Appends every part to `out` (messages are assembled this way rather than with `format!`).
+pub fn cat(out: &mut String, parts: &[&str]) {
+    for p in parts {
+        out.push_str(p);
+    }
+}
+
+/// The parts joined into a new string.
+pub fn text(parts: &[&str]) -> String {
+    let mut out = String::new();
+    cat(&mut out, parts);
+    out
 }
 
 /// The sink readers report into.
@@ -207,7 +261,7 @@ impl<'a> Path<'a> {
             Path::Index(parent, i) => {
                 parent.write(out);
                 out.push('[');
-                out.push_str(&i.to_string());
+                write_uint(out, *i as u64);
                 out.push(']');
             }
         }
@@ -249,7 +303,7 @@ impl<'a> Obj<'a> {
             if !known.iter().any(|kn| same(kn, k)) {
                 errs.push(
                     &Path::Key(&path, k),
-                    ErrorKind::Unknown { field: k.to_string(), suggestion: suggest(k, known) },
+                    ErrorKind::Unknown { field: k.as_str().into(), suggestion: suggest(k, known) },
                 );
             }
         }
@@ -349,10 +403,10 @@ pub fn read_enum<'k>(
     if let Some(hit) = v.as_str().and_then(|s| allowed.iter().find(|a| **a == s)) {
         return Some(hit);
     }
-    let expected = format!(
-        "one of {}",
-        allowed.iter().map(|a| format!("\"{a}\"")).collect::<Vec<_>>().join(", ")
-    );
+    let mut expected = String::from("one of ");
+    for (i, a) in allowed.iter().enumerate() {
+        cat(&mut expected, &[if i > 0 { ", \"" } else { "\"" }, a, "\""]);
+    }
     errs.expected(path, &expected, v);
     None
 }
@@ -363,9 +417,9 @@ pub fn read_num(v: &Value, path: &Path<'_>, min: f64, max: f64, errs: &mut Error
         Value::Num(n) if *n >= min && *n <= max => Some(*n),
         Value::Num(_) => {
             let expected = if max == f64::MAX {
-                format!("a number ≥ {}", num_string(min))
+                text(&["a number ≥ ", &num_string(min)])
             } else {
-                format!("a number from {} to {}", num_string(min), num_string(max))
+                text(&["a number from ", &num_string(min), " to ", &num_string(max)])
             };
             errs.expected(path, &expected, v);
             None
@@ -382,7 +436,9 @@ pub fn read_count(v: &Value, path: &Path<'_>, max: u32, errs: &mut Errors) -> Op
     match v {
         Value::Num(n) if n.fract() == 0.0 && *n >= 0.0 && *n <= f64::from(max) => Some(*n as u32),
         other => {
-            errs.expected(path, &format!("a whole number from 0 to {max}"), other);
+            let mut expected = String::from("a whole number from 0 to ");
+            write_uint(&mut expected, u64::from(max));
+            errs.expected(path, &expected, other);
             None
         }
     }
@@ -452,7 +508,7 @@ pub fn suggest(word: &str, known: &[&str]) -> Option<String> {
         .map(|k| (edit_distance(&word.to_ascii_lowercase(), k), *k))
         .filter(|(d, _)| *d <= limit)
         .min_by_key(|(d, _)| *d)
-        .map(|(_, k)| k.to_string())
+        .map(|(_, k)| String::from(k))
 }
 
 /// Damerau-Levenshtein distance (with adjacent transpositions), so "wihtin" is one edit away.

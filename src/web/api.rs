@@ -191,7 +191,7 @@ fn campaigns_of(v: &JsValue) -> Result<Value, String> {
     match v.as_string() {
         Some(text) => json::parse(&text).map_err(|e| {
             let mut m = String::from("nudge: campaigns are not JSON: ");
-            m.push_str(&e.to_string());
+            e.write(&mut m);
             m
         }),
         None => to_value(v).ok_or_else(|| String::from("nudge: campaigns must be JSON data")),
@@ -205,7 +205,7 @@ fn findings(errors: &[CampaignError]) -> Result<(), JsError> {
     for e in errors {
         let out = if e.severity == Severity::Error { &mut hard } else { &mut soft };
         out.push_str(if out.is_empty() { "nudge: " } else { "\n" });
-        out.push_str(&e.to_string());
+        e.write(out);
     }
     if !soft.is_empty() {
         web_sys::console::warn_1(&soft.into());

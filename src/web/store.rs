@@ -12,6 +12,8 @@ use gloo_events::EventListener;
 use wasm_bindgen::JsCast;
 use web_sys::{HtmlDocument, Storage, StorageEvent};
 
+use crate::engine::json;
+
 /// The storage schema version, part of every key. Bump it when the layout of keys changes.
 const VERSION: &str = "1";
 /// Cookies above this many bytes are not written (browsers cap a cookie near 4 KB).
@@ -56,7 +58,7 @@ fn local() -> Option<Storage> {
 fn cookie_doc() -> Option<HtmlDocument> {
     let doc: HtmlDocument = web_sys::window()?.document()?.dyn_into().ok()?;
     doc.set_cookie("nudge_probe=1; path=/; samesite=lax").ok()?;
-    let ok = doc.cookie().ok()?.contains("nudge_probe=1");
+    let ok = json::find(&doc.cookie().ok()?, "nudge_probe=1").is_some();
     let _ = doc.set_cookie("nudge_probe=; path=/; max-age=0");
     ok.then_some(doc)
 }
