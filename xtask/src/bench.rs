@@ -87,5 +87,5 @@ pub(crate) fn bench() -> Result<()> {
     std::fs::write(&path, format!("{{{fields},\"targets_met\":{all_met}}}\n"))?;
     print!("{report}");
     println!("wrote {}", path.display());
-    Ok(())
+    crate::collector_bench::bench()
 }

@@ -6,6 +6,8 @@
 //! what a developer runs.
 
 mod bench;
+mod collector_bench;
+mod demo;
 mod dist;
 mod setup;
 
@@ -19,6 +21,7 @@ const USAGE: &str = "usage: cargo xtask <command>
 commands:
   test    everything CI runs: fmt, clippy, all test layers, docs, wasm build
   bench   benchmarks; writes target/bench/*.json
+  demo    the demo shop, editor and dashboard on a local collector (until Ctrl-C)
   dist    the browser build in dist/ (loader, glue, wasm, types, npm entry) and its size";
 
 fn main() -> Result<()> {
@@ -27,6 +30,7 @@ fn main() -> Result<()> {
     match cmd.as_str() {
         "test" => test(),
         "bench" => bench::bench(),
+        "demo" => demo::demo(),
         "dist" => dist::dist().map(|_| ()),
         "" | "help" | "--help" | "-h" => {
             println!("{USAGE}");

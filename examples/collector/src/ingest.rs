@@ -14,14 +14,14 @@ use axum::extract::State;
 use axum::http::{header, HeaderMap};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
-use nudge::engine::event::{page_json, Event};
+use nudge::engine::event::{Event, PageContext, Utm};
 use nudge::engine::json::{self, Value};
-use nudge::engine::schema::{Errors, Path};
+use nudge::engine::schema::{AsPath, Errors, Path as SchemaPath};
 use nudge::engine::Millis;
 use serde::Serialize;
 
 use crate::body::{self, BodyError};
-use crate::doc::{key_path, Issues};
+use crate::doc::Issues;
 use crate::error::AppError;
 use crate::rate::retry_after;
 use crate::site::{valid_key, Sites};
@@ -122,36 +122,101 @@ pub fn skew(now: Millis, sent_at: Millis) -> i64 {
     }
 }
 
-fn check_len(issues: &mut Issues, path: &str, what: &str, got: usize, max: usize) {
+/// Records a size finding at `path.key` only when `got > max`: the path is rendered only
+/// for a finding, never for a good event.
+fn check_len(
+    issues: &mut Issues,
+    path: &SchemaPath<'_>,
+    key: &str,
+    what: &str,
+    got: usize,
+    max: usize,
+) {
     if got > max {
-        issues.push(path, "invalid", format!("{what} is {got}, at most {max} allowed"));
+        let at = path.key(key).render();
+        issues.push(&at, "invalid", format!("{what} is {got}, at most {max} allowed"));
     }
 }
 
-/// Checks one event of a batch (`path` is `events[i]`) and builds its row.
+/// An upper bound of `json::write(v)`'s length: every character of a string may become a
+/// six-byte escape, and a number is at most 24 bytes.
+fn written_at_most(v: &Value) -> usize {
+    match v {
+        Value::Null | Value::Bool(_) => 5,
+        Value::Num(_) => 24,
+        Value::Str(s) => 2 + 6 * s.len(),
+        Value::Arr(items) => 2 + items.iter().map(|i| 1 + written_at_most(i)).sum::<usize>(),
+        Value::Obj(fields) => {
+            2 + fields.iter().map(|(k, v)| 4 + 6 * k.len() + written_at_most(v)).sum::<usize>()
+        }
+    }
+}
+
+/// Writes the page context as the engine's `page_json` would, straight into `out`, without
+/// building a JSON value first (this runs for every stored event).
+fn write_page(out: &mut String, p: &PageContext) {
+    let field = |out: &mut String, first: bool, key: &str, value: &str| {
+        out.push_str(if first { "{\"" } else { ",\"" });
+        out.push_str(key);
+        out.push_str("\":");
+        json::write_str(out, value);
+    };
+    field(out, true, "url", &p.url);
+    field(out, false, "path", &p.path);
+    field(out, false, "referrer", &p.referrer);
+    field(out, false, "title", &p.title);
+    field(out, false, "device", p.device.as_str());
+    field(out, false, "language", &p.language);
+    if p.utm != Utm::default() {
+        out.push_str(",\"utm\":");
+        for (i, (key, value)) in
+            [("source", &p.utm.source), ("medium", &p.utm.medium), ("campaign", &p.utm.campaign)]
+                .into_iter()
+                .enumerate()
+        {
+            out.push_str(if i == 0 { "{\"" } else { ",\"" });
+            out.push_str(key);
+            out.push_str("\":");
+            match value {
+                Some(v) => json::write_str(out, v),
+                None => out.push_str("null"),
+            }
+        }
+        out.push('}');
+    }
+    if let Some(t) = &p.page_type {
+        field(out, false, "type", t);
+    }
+    out.push('}');
+}
+
+/// Checks one event of a batch (`path` is `events[i]`) and builds its row. `scratch` is a
+/// buffer reused across the events of a batch.
 ///
 /// The engine's [`Event::read`] judges the event itself; the collector adds what only it
 /// cares about: `anon_id` (required: reports count visitors), `session`, and size limits.
+/// Paths are rendered only for findings, so a good event costs no path text.
 pub fn check_event(
     v: &Value,
-    path: &str,
+    path: &(impl AsPath + ?Sized),
     site: &str,
     skew: i64,
     now: Millis,
+    scratch: &mut String,
 ) -> Result<Row, String> {
+    let path = path.as_path();
     let mut errs = Errors::default();
-    let event = Event::read(v, &Path::Text(path), &mut errs);
+    let event = Event::read(v, &path, &mut errs);
     let mut issues = Issues::default();
-    let field = |k: &str| key_path(path, k);
     let anon_id = match v.get("anon_id") {
         Some(Value::Str(s)) if !s.is_empty() => Some(s.as_str()),
         Some(other) => {
-            issues.expected(&field("anon_id"), "a non-empty string", other);
+            issues.expected(&path.key("anon_id").render(), "a non-empty string", other);
             None
         }
         // A non-object event already has its finding from the engine.
         None if matches!(v, Value::Obj(_)) => {
-            issues.push(path, "missing", "missing required field \"anon_id\"".into());
+            issues.push(&path.render(), "missing", "missing required field \"anon_id\"".into());
             None
         }
         None => None,
@@ -162,29 +227,29 @@ pub fn check_event(
             Some(*n as u32)
         }
         Some(other) => {
-            issues.expected(&field("session"), "a whole number ≥ 0", other);
+            issues.expected(&path.key("session").render(), "a whole number ≥ 0", other);
             None
         }
     };
     if let Some(a) = anon_id {
-        check_len(&mut issues, &field("anon_id"), "length", a.chars().count(), MAX_ID);
+        check_len(&mut issues, &path, "anon_id", "length", a.chars().count(), MAX_ID);
     }
     let props = event.as_ref().map(|e| json::to_string(&e.props));
     if let Some(e) = &event {
-        check_len(&mut issues, &field("name"), "length", e.name.chars().count(), MAX_NAME);
-        check_len(&mut issues, &field("id"), "length", e.id.chars().count(), MAX_ID);
+        check_len(&mut issues, &path, "name", "length", e.name.chars().count(), MAX_NAME);
+        check_len(&mut issues, &path, "id", "length", e.id.chars().count(), MAX_ID);
     }
     if let Some(p) = &props {
-        check_len(&mut issues, &field("props"), "size in bytes", p.len(), MAX_PROPS);
+        check_len(&mut issues, &path, "props", "size in bytes", p.len(), MAX_PROPS);
     }
     if let Some(page) = v.get("page") {
-        check_len(
-            &mut issues,
-            &field("page"),
-            "size in bytes",
-            json::to_string(page).len(),
-            MAX_PAGE,
-        );
+        // The limit is on the page as sent. Most pages are far below it, which a bound
+        // shows without writing them out; the rest are measured in the reused buffer.
+        if written_at_most(page) > MAX_PAGE {
+            scratch.clear();
+            json::write(scratch, page);
+            check_len(&mut issues, &path, "page", "size in bytes", scratch.len(), MAX_PAGE);
+        }
     }
     let (Some(e), Some(anon_id), Some(props), true) =
         (event, anon_id, props, errs.list.is_empty() && issues.is_empty())
@@ -196,6 +261,11 @@ pub fn check_event(
     let prop_str = |k: &str| {
         e.prop(k).and_then(Value::as_str).filter(|s| s.len() <= MAX_ID).map(str::to_string)
     };
+    let page = e.page.as_ref().map(|p| {
+        let mut out = String::with_capacity(scratch.len() + 32);
+        write_page(&mut out, p);
+        out
+    });
     Ok(Row {
         site: site.to_string(),
         ts: Millis(e.ts.0.saturating_add_signed(skew)),
@@ -206,7 +276,7 @@ pub fn check_event(
         campaign_id: prop_str("campaign_id"),
         variant: prop_str("variant"),
         props,
-        page: e.page.as_ref().map(|p| json::to_string(&page_json(p))),
+        page,
         event_id: e.id,
         name: e.name,
     })
@@ -224,9 +294,11 @@ pub struct Checked {
 /// Checks every event of an envelope at server time `now`.
 pub fn check_batch(env: &Envelope<'_>, now: Millis) -> Checked {
     let skew = skew(now, env.sent_at);
-    let mut out = Checked::default();
+    let mut out = Checked { rows: Vec::with_capacity(env.events.len()), bad: Vec::new() };
+    let mut scratch = String::new();
+    let events = SchemaPath::Key(&SchemaPath::Root, "events");
     for (i, v) in env.events.iter().enumerate() {
-        match check_event(v, &format!("events[{i}]"), &env.site, skew, now) {
+        match check_event(v, &SchemaPath::Index(&events, i), &env.site, skew, now, &mut scratch) {
             Ok(row) => out.rows.push(row),
             Err(reason) => {
                 let raw = json::to_string(v);
@@ -367,7 +439,8 @@ mod tests {
 
     #[test]
     fn skew_is_corrected_and_client_ts_kept() {
-        let row = check_event(&event(""), "events[0]", "shop", -500, Millis(9)).unwrap();
+        let row = check_event(&event(""), "events[0]", "shop", -500, Millis(9), &mut String::new())
+            .unwrap();
         assert_eq!((row.ts, row.client_ts), (Millis(500), Millis(1000)));
     }
 
@@ -376,20 +449,51 @@ mod tests {
         let long = "x".repeat(MAX_NAME + 1);
         let v = json::parse(&format!(r#"{{"id":"e1","name":"{long}","ts":"soon","anon_id":"v"}}"#))
             .unwrap();
-        let why = check_event(&v, "events[3]", "shop", 0, Millis(0)).unwrap_err();
+        let why =
+            check_event(&v, "events[3]", "shop", 0, Millis(0), &mut String::new()).unwrap_err();
         assert!(
             why.contains("events[3].ts: expected a timestamp in milliseconds, found \"soon\""),
             "{why}"
         );
         let v = json::parse(r#"{"id":"e1","name":"n","ts":1}"#).unwrap();
-        let why = check_event(&v, "events[0]", "shop", 0, Millis(0)).unwrap_err();
+        let why =
+            check_event(&v, "events[0]", "shop", 0, Millis(0), &mut String::new()).unwrap_err();
         assert_eq!(why, "events[0]: missing required field \"anon_id\"");
         let big = format!(r#","props":{{"q":"{}"}}"#, "y".repeat(MAX_PROPS));
-        let why = check_event(&event(&big), "events[0]", "shop", 0, Millis(0)).unwrap_err();
+        let why = check_event(&event(&big), "events[0]", "shop", 0, Millis(0), &mut String::new())
+            .unwrap_err();
         assert!(why.starts_with("events[0].props: size in bytes is 8200, at most 8192"), "{why}");
-        let why =
-            check_event(&event(r#","session":-1"#), "events[0]", "shop", 0, Millis(0)).unwrap_err();
+        let why = check_event(
+            &event(r#","session":-1"#),
+            "events[0]",
+            "shop",
+            0,
+            Millis(0),
+            &mut String::new(),
+        )
+        .unwrap_err();
         assert!(why.starts_with("events[0].session: expected a whole number"), "{why}");
+    }
+
+    #[test]
+    fn pages_are_written_as_the_engine_writes_them() {
+        use nudge::engine::event::page_json;
+        for extra in [
+            "",
+            r#","page":{"url":"https://s.example/p?utm_source=n&utm_campaign=x","title":"\"Hi\"\n","type":"product","language":"ko"}"#,
+            r#","page":{"url":"https://s.example/","device":"desktop","referrer":"https://r.example/"}"#,
+        ] {
+            let v = event(extra);
+            let row =
+                check_event(&v, "events[0]", "shop", 0, Millis(0), &mut String::new()).unwrap();
+            let mut errs = Errors::default();
+            let e = Event::read(&v, "events[0]", &mut errs).unwrap();
+            assert_eq!(
+                row.page,
+                e.page.as_ref().map(|p| json::to_string(&page_json(p))),
+                "{extra}"
+            );
+        }
     }
 
     #[test]
