@@ -160,7 +160,7 @@ impl Errors {
         });
     }
 
-    /// Records an "expected X, found <value>" error.
+    /// Records an "expected X, found `value`" error.
     pub fn expected(&mut self, path: &(impl AsPath + ?Sized), expected: &str, found: &Value) {
         self.push(path, ErrorKind::Expected { expected: expected.into(), found: found.preview() });
     }
