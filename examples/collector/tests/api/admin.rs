@@ -99,3 +99,50 @@ async fn health_and_unknown_routes_answer_json() {
     assert_eq!(wrong.status, StatusCode::METHOD_NOT_ALLOWED);
     assert_eq!(wrong.error(), "DELETE is not allowed on /v1/batch; see docs/wire.md");
 }
+
+/// Two collectors on one SQLite file: a site and a publication made through one reach the
+/// other once its cache time has passed, and not before (the collector keeps no state).
+#[tokio::test]
+async fn a_second_collector_on_the_same_file_sees_admin_changes_after_the_cache_time() {
+    use std::sync::atomic::{AtomicU64, Ordering};
+    use std::sync::Arc;
+
+    use nudge::engine::Millis;
+    use nudge_collector::state::Clock;
+    use nudge_collector::store::sqlite::SqliteStore;
+    use nudge_collector::{app, AppState};
+
+    let a = harness().await;
+    let store = Arc::new(SqliteStore::open(&a.db).expect("second store on the same file"));
+    let clock = Arc::new(AtomicU64::new(NOW));
+    let c = Arc::clone(&clock);
+    let now: Clock = Arc::new(move || Millis(c.load(Ordering::SeqCst)));
+    let b = Harness {
+        app: app(AppState::new(store, config(), now).await.expect("state")),
+        db: a.db.clone(),
+        clock: Arc::clone(&clock),
+        _dir: tempfile::TempDir::new().unwrap(),
+    };
+    let outlet = || batch_request(r#"{"site":"outlet","sent_at":1700000000000,"events":[]}"#);
+    let live = || Request::get("/v1/sites/shop/campaigns").body(Body::empty()).unwrap();
+    assert_eq!(b.send(live()).await.json()["campaigns"], serde_json::json!([]));
+
+    let made = a.admin(Method::PUT, "/v1/admin/sites/outlet", r#"{"origins": ["*"]}"#).await;
+    assert_eq!(made.status, StatusCode::CREATED);
+    let set = r#"{"schema":1,"campaigns":[{"id":"w","placement":{"type":"bar"},"content":{"headline":"Hi"},"trigger":{"event":"Page Viewed"}}]}"#;
+    assert_eq!(
+        a.admin(Method::PUT, "/v1/admin/sites/shop/campaigns", set).await.status,
+        StatusCode::OK
+    );
+    assert_eq!(
+        a.admin(Method::POST, "/v1/admin/sites/shop/publish", "").await.status,
+        StatusCode::OK
+    );
+    assert_eq!(a.send(outlet()).await.status, StatusCode::OK, "A sees its own change at once");
+    assert_eq!(b.send(outlet()).await.status, StatusCode::FORBIDDEN, "B serves its cache");
+    assert_eq!(b.send(live()).await.json()["campaigns"], serde_json::json!([]));
+
+    clock.fetch_add(config().cache_ttl.0, Ordering::SeqCst);
+    assert_eq!(b.send(outlet()).await.status, StatusCode::OK);
+    assert_eq!(b.send(live()).await.json()["campaigns"][0]["id"], "w");
+}

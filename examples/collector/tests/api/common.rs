@@ -30,7 +30,7 @@ pub(crate) struct Harness {
     pub(crate) db: PathBuf,
     pub(crate) clock: Arc<AtomicU64>,
     // Dropped last: the database file lives in it.
-    _dir: TempDir,
+    pub(crate) _dir: TempDir,
 }
 
 /// A config for tests: the admin token set, limits as in production.
