@@ -44,7 +44,12 @@ const CAMPAIGNS: &str = r##"{
         "cta": {"label": {"en": "Go to cart", "ko": "장바구니 보기"}, "url": "/shop/cart.html"},
         "theme": {"background": "#ffffff", "text": "#1c1917", "accent": "#b45309", "accent_text": "#ffffff", "radius": 16}
       },
-      "variants": [{"id": "a", "weight": 1}, {"id": "b", "weight": 1, "content": {"coupon": "STILL15"}}],
+      "variants": [
+        {"id": "a", "weight": 1},
+        {"id": "b", "weight": 1, "content": {"coupon": "STILL15",
+          "body": {"en": "Here is 15% off to help you decide. Valid today only.",
+                   "ko": "결정을 도와드릴 15% 할인 쿠폰이에요. 오늘만 사용할 수 있어요."}}}
+      ],
       "control": 0.1,
       "goal": {"event": "Order Completed", "within": "7d"},
       "caps": {"per_session": 1, "after_dismiss": "1d"}
