@@ -5,8 +5,9 @@
 //! exposure exactly as often as the treated group would have. Day caps are rolling 24 hours.
 
 use super::assign::Arm;
-use super::json::Value;
+use super::json::{self, Value};
 use super::map::Map;
+use super::profile::{field_ms, opt_str, sep};
 use super::schema::{read_count, ErrorKind, Errors, Obj, Path};
 use super::Millis;
 
@@ -261,39 +262,46 @@ impl Ledger {
         self.session_count += 1;
     }
 
-    /// The versioned JSON form.
-    pub fn to_value(&self) -> Value {
-        let n = |m: Millis| Value::Num(m.0 as f64);
-        let opt = |m: Option<Millis>| m.map_or(Value::Null, n);
-        let list = |v: &[Millis]| Value::Arr(v.iter().map(|t| n(*t)).collect());
-        let campaigns = self
-            .campaigns
-            .iter()
-            .map(|(id, l)| {
-                let arm = l.arm.as_ref().map_or(Value::Null, |a| Value::Str(a.name().to_string()));
-                let v = Value::Arr(vec![
-                    arm,
-                    list(&l.shown),
-                    Value::Num(f64::from(l.total)),
-                    Value::Num(f64::from(l.session)),
-                    Value::Num(f64::from(l.session_count)),
-                    opt(l.first_shown),
-                    opt(l.dismissed),
-                    opt(l.converted),
-                ]);
-                (id.as_str().into(), v)
-            })
-            .collect();
-        Value::Obj(vec![
-            ("v".into(), Value::Num(1.0)),
-            ("c".into(), Value::Obj(campaigns)),
-            ("s".into(), list(&self.shown)),
-            ("sn".into(), Value::Num(f64::from(self.session))),
-            ("sc".into(), Value::Num(f64::from(self.session_count))),
-        ])
+    /// Appends the versioned JSON form (written straight to text, see `Profile::write_json`).
+    pub fn write_json(&self, out: &mut String) {
+        let opt = |out: &mut String, m: Option<Millis>| match m {
+            Some(m) => json::write_uint(out, m.0),
+            None => out.push_str("null"),
+        };
+        let list = |out: &mut String, v: &[Millis]| {
+            out.push('[');
+            for (i, t) in v.iter().enumerate() {
+                sep(out, i);
+                json::write_uint(out, t.0);
+            }
+            out.push(']');
+        };
+        out.push_str("{\"v\":1,\"c\":{");
+        for (i, (id, l)) in self.campaigns.iter().enumerate() {
+            sep(out, i);
+            json::write_str(out, id);
+            out.push_str(":[");
+            opt_str(out, l.arm.as_ref().map(Arm::name));
+            out.push(',');
+            list(out, &l.shown);
+            for n in [l.total, l.session, l.session_count] {
+                out.push(',');
+                json::write_uint(out, u64::from(n));
+            }
+            for m in [l.first_shown, l.dismissed, l.converted] {
+                out.push(',');
+                opt(out, m);
+            }
+            out.push(']');
+        }
+        out.push_str("},\"s\":");
+        list(out, &self.shown);
+        field_ms(out, "sn", Millis(u64::from(self.session)));
+        field_ms(out, "sc", Millis(u64::from(self.session_count)));
+        out.push('}');
     }
 
-    /// Restores a ledger from [`Ledger::to_value`]; `None` if it is not one.
+    /// Restores a ledger from [`Ledger::write_json`]; `None` if it is not one.
     pub fn from_value(v: &Value) -> Option<Ledger> {
         if v.get("v")?.as_f64()? != 1.0 {
             return None;

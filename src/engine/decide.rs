@@ -42,11 +42,13 @@ impl State {
 
     /// The persisted form: profile and ledger, versioned.
     pub fn to_json(&self) -> String {
-        super::json::to_string(&Value::Obj(vec![
-            ("v".into(), Value::Num(1.0)),
-            ("p".into(), self.profile.to_value()),
-            ("l".into(), self.ledger.to_value()),
-        ]))
+        let mut out = String::with_capacity(1024);
+        out.push_str("{\"v\":1,\"p\":");
+        self.profile.write_json(&mut out);
+        out.push_str(",\"l\":");
+        self.ledger.write_json(&mut out);
+        out.push('}');
+        out
     }
 
     /// Restores the persisted form; `None` when it is unreadable (start afresh).

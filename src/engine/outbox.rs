@@ -5,8 +5,6 @@
 //! after each change. Time and jitter are arguments. Nothing is lost without being
 //! counted: every drop increments [`Outbox::dropped`] with its cause.
 
-use std::collections::VecDeque;
-
 use super::json::{self, Value};
 use super::Millis;
 
@@ -141,7 +139,7 @@ pub struct Outbox {
     /// Limits.
     pub limits: Limits,
     /// Events waiting, oldest first.
-    pub queue: VecDeque<Queued>,
+    pub queue: Vec<Queued>,
     /// Bytes queued.
     pub bytes: usize,
     /// Failed attempts in a row.
@@ -180,19 +178,20 @@ impl Outbox {
                 self.dropped.overflow += 1;
                 return;
             };
-            if let Some(q) = self.queue.remove(i) {
+            if i < self.queue.len() {
+                let q = self.queue.remove(i);
                 self.bytes -= q.json.len();
                 self.dropped.overflow += 1;
             }
         }
         self.bytes += json.len();
-        self.queue.push_back(Queued { id: id.to_string(), json, low_value, at: now });
+        self.queue.push(Queued { id: id.to_string(), json, low_value, at: now });
     }
 
     /// Whether a batch is due: enough events or an old enough one, not backing off, and
     /// nothing in flight. `force` (page hiding) ignores size and age but not back-off.
     pub fn due(&self, now: Millis, force: bool) -> bool {
-        let Some(oldest) = self.queue.front() else { return false };
+        let Some(oldest) = self.queue.first() else { return false };
         self.in_flight.is_none()
             && now >= self.not_before
             && (force
@@ -224,13 +223,13 @@ impl Outbox {
         body.push_str(",\"events\":[");
         // `push` allows 64 bytes for this header; with a longer site id the oldest event may
         // not fit even alone, and would block the queue for good. It is too big: drop it.
-        while let Some(q) = self.queue.front() {
+        while let Some(q) = self.queue.first() {
             if body.len() + q.json.len() + 3 <= self.limits.batch_bytes {
                 break;
             }
             self.bytes -= q.json.len();
             self.dropped.oversize += 1;
-            self.queue.pop_front();
+            self.queue.remove(0);
         }
         if self.queue.is_empty() {
             return None;
@@ -280,31 +279,30 @@ impl Outbox {
 
     /// The persisted form (events and drop counts; retry timing restarts on load).
     pub fn to_json(&self) -> String {
-        let n = |x: u64| Value::Num(x as f64);
-        let events = self
-            .queue
-            .iter()
-            .map(|q| {
-                Value::Arr(vec![
-                    Value::Str(q.id.clone()),
-                    Value::Str(q.json.clone()),
-                    Value::Bool(q.low_value),
-                    n(q.at.0),
-                ])
-            })
-            .collect();
-        json::to_string(&Value::Obj(vec![
-            ("v".into(), Value::Num(1.0)),
-            ("q".into(), Value::Arr(events)),
-            (
-                "d".into(),
-                Value::Arr(vec![
-                    n(self.dropped.overflow),
-                    n(self.dropped.rejected),
-                    n(self.dropped.oversize),
-                ]),
-            ),
-        ]))
+        let mut out = String::with_capacity(self.bytes + 64);
+        out.push_str("{\"v\":1,\"q\":[");
+        for (i, q) in self.queue.iter().enumerate() {
+            if i > 0 {
+                out.push(',');
+            }
+            out.push('[');
+            json::write_str(&mut out, &q.id);
+            out.push(',');
+            json::write_str(&mut out, &q.json);
+            out.push_str(if q.low_value { ",true," } else { ",false," });
+            json::write_uint(&mut out, q.at.0);
+            out.push(']');
+        }
+        out.push_str("],\"d\":[");
+        let d = &self.dropped;
+        for (i, n) in [d.overflow, d.rejected, d.oversize].into_iter().enumerate() {
+            if i > 0 {
+                out.push(',');
+            }
+            json::write_uint(&mut out, n);
+        }
+        out.push_str("]}");
+        out
     }
 
     /// Restores a persisted outbox into one with `limits`; `None` if unreadable.

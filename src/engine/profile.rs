@@ -454,112 +454,115 @@ impl Profile {
 
     /// The versioned JSON form (the current page is not included: a reload is a new page).
     pub fn to_json(&self) -> String {
-        json::to_string(&self.to_value())
+        let mut out = String::with_capacity(512);
+        self.write_json(&mut out);
+        out
     }
 
-    /// The versioned JSON form as a value.
-    pub fn to_value(&self) -> Value {
-        let n = |m: Millis| Value::Num(m.0 as f64);
-        let counter = |c: &Counter| {
-            Value::Arr(vec![
-                Value::Num(c.total as f64),
-                Value::Arr(c.recent.iter().map(|t| n(*t)).collect()),
-            ])
-        };
+    /// Appends the versioned JSON form. Written straight to text: building a [`Value`]
+    /// tree first costs the browser build a few kilobytes of code and an allocation per field.
+    pub fn write_json(&self, out: &mut String) {
         let s = &self.session;
-        let mut o: Vec<(Key, Value)> = vec![
-            ("v".into(), Value::Num(f64::from(PROFILE_VERSION))),
-            ("id".into(), Value::Str(self.anon_id.clone())),
-            ("fs".into(), n(self.first_seen)),
-            ("ls".into(), n(self.last_seen)),
-            ("ns".into(), Value::Num(f64::from(self.sessions))),
-            ("pv".into(), Value::Num(self.page_views as f64)),
-            (
-                "s".into(),
-                Value::Arr(vec![
-                    n(s.started),
-                    n(s.last_activity),
-                    Value::Num(f64::from(s.page_views)),
-                    Value::Str(s.referrer.chars().take(256).collect()),
-                    s.utm.source.clone().map_or(Value::Null, Value::Str),
-                    s.utm.medium.clone().map_or(Value::Null, Value::Str),
-                    s.utm.campaign.clone().map_or(Value::Null, Value::Str),
-                ]),
-            ),
-        ];
+        out.push_str("{\"v\":");
+        json::write_uint(out, u64::from(PROFILE_VERSION));
+        out.push_str(",\"id\":");
+        json::write_str(out, &self.anon_id);
+        field_ms(out, "fs", self.first_seen);
+        field_ms(out, "ls", self.last_seen);
+        field_ms(out, "ns", Millis(u64::from(self.sessions)));
+        field_ms(out, "pv", Millis(self.page_views));
+        out.push_str(",\"s\":[");
+        json::write_uint(out, s.started.0);
+        out.push(',');
+        json::write_uint(out, s.last_activity.0);
+        out.push(',');
+        json::write_uint(out, u64::from(s.page_views));
+        out.push(',');
+        let referrer: String = s.referrer.chars().take(256).collect();
+        json::write_str(out, &referrer);
+        for part in [&s.utm.source, &s.utm.medium, &s.utm.campaign] {
+            out.push(',');
+            opt_str(out, part.as_deref());
+        }
+        out.push(']');
         if let Some(p) = self.previous_seen {
-            o.push(("ps".into(), n(p)));
+            field_ms(out, "ps", p);
         }
         if let Some(u) = &self.user_id {
-            o.push(("uid".into(), Value::Str(u.clone())));
+            out.push_str(",\"uid\":");
+            json::write_str(out, u);
         }
-        o.push((
-            "ev".into(),
-            Value::Obj(
-                self.events
-                    .iter()
-                    .map(|(k, t)| {
-                        (
-                            k.as_str().into(),
-                            Value::Arr(vec![Value::Num(t.count as f64), n(t.first), n(t.last)]),
-                        )
-                    })
-                    .collect(),
-            ),
-        ));
-        o.push((
-            "tr".into(),
-            Value::Obj(
-                self.tracks
-                    .iter()
-                    .map(|(k, t)| {
-                        let vals = Value::Obj(
-                            t.by_value
-                                .iter()
-                                .map(|(v, c)| (v.as_str().into(), counter(c)))
-                                .collect(),
-                        );
-                        let mut hex = String::with_capacity(16);
-                        json::write_hex16(&mut hex, *k);
-                        (
-                            hex.into(),
-                            Value::Arr(vec![counter(&t.all), t.prev.map_or(Value::Null, n), vals]),
-                        )
-                    })
-                    .collect(),
-            ),
-        ));
-        o.push((
-            "cart".into(),
-            Value::Arr(
-                self.cart
-                    .lines
-                    .iter()
-                    .map(|l| {
-                        Value::Arr(vec![
-                            Value::Str(l.product_id.clone()),
-                            Value::Num(f64::from(l.quantity)),
-                            Value::Num(l.price),
-                        ])
-                    })
-                    .collect(),
-            ),
-        ));
+        out.push_str(",\"ev\":{");
+        for (i, (k, t)) in self.events.iter().enumerate() {
+            sep(out, i);
+            json::write_str(out, k);
+            out.push_str(":[");
+            json::write_uint(out, t.count);
+            out.push(',');
+            json::write_uint(out, t.first.0);
+            out.push(',');
+            json::write_uint(out, t.last.0);
+            out.push(']');
+        }
+        out.push_str("},\"tr\":{");
+        for (i, (k, t)) in self.tracks.iter().enumerate() {
+            sep(out, i);
+            out.push('"');
+            json::write_hex16(out, *k);
+            out.push_str("\":[");
+            write_counter(out, &t.all);
+            out.push(',');
+            match t.prev {
+                Some(p) => json::write_uint(out, p.0),
+                None => out.push_str("null"),
+            }
+            out.push_str(",{");
+            for (j, (v, c)) in t.by_value.iter().enumerate() {
+                sep(out, j);
+                json::write_str(out, v);
+                out.push(':');
+                write_counter(out, c);
+            }
+            out.push_str("}]");
+        }
+        out.push_str("},\"cart\":[");
+        for (i, l) in self.cart.lines.iter().enumerate() {
+            sep(out, i);
+            out.push('[');
+            json::write_str(out, &l.product_id);
+            out.push(',');
+            json::write_uint(out, u64::from(l.quantity));
+            out.push(',');
+            json::write_num(out, l.price);
+            out.push(']');
+        }
+        out.push(']');
         if let Some(c) = &self.cart.currency {
-            o.push(("cur".into(), Value::Str(c.clone())));
+            out.push_str(",\"cur\":");
+            json::write_str(out, c);
         }
-        o.push(("np".into(), Value::Num(f64::from(self.purchases))));
-        o.push(("sp".into(), Value::Num(self.spend)));
+        field_ms(out, "np", Millis(u64::from(self.purchases)));
+        out.push_str(",\"sp\":");
+        json::write_num(out, self.spend);
         if !self.traits.is_empty() {
-            o.push(("tt".into(), Value::Obj(self.traits.clone())));
+            out.push_str(",\"tt\":{");
+            for (i, (k, v)) in self.traits.iter().enumerate() {
+                sep(out, i);
+                json::write_str(out, k);
+                out.push(':');
+                json::write(out, v);
+            }
+            out.push('}');
         }
         if !self.segments.is_empty() {
-            o.push((
-                "sg".into(),
-                Value::Arr(self.segments.iter().cloned().map(Value::Str).collect()),
-            ));
+            out.push_str(",\"sg\":[");
+            for (i, g) in self.segments.iter().enumerate() {
+                sep(out, i);
+                json::write_str(out, g);
+            }
+            out.push(']');
         }
-        Value::Obj(o)
+        out.push('}');
     }
 
     /// Restores a profile from [`Profile::to_json`]'s output. Anything unreadable is an
@@ -654,6 +657,41 @@ impl Profile {
         }
         Ok(p)
     }
+}
+
+/// `,` before every element but the first.
+pub(crate) fn sep(out: &mut String, i: usize) {
+    if i > 0 {
+        out.push(',');
+    }
+}
+
+/// `,"key":<ms>`.
+pub(crate) fn field_ms(out: &mut String, key: &str, ms: Millis) {
+    out.push_str(",\"");
+    out.push_str(key);
+    out.push_str("\":");
+    json::write_uint(out, ms.0);
+}
+
+/// A string or `null`.
+pub(crate) fn opt_str(out: &mut String, s: Option<&str>) {
+    match s {
+        Some(s) => json::write_str(out, s),
+        None => out.push_str("null"),
+    }
+}
+
+/// `[total,[recent…]]`.
+fn write_counter(out: &mut String, c: &Counter) {
+    out.push('[');
+    json::write_uint(out, c.total);
+    out.push_str(",[");
+    for (i, t) in c.recent.iter().enumerate() {
+        sep(out, i);
+        json::write_uint(out, t.0);
+    }
+    out.push_str("]]");
 }
 
 /// Why a stored profile could not be restored.

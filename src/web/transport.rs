@@ -126,7 +126,7 @@ impl Transport {
     /// Arms one timer for when the next batch becomes due.
     fn arm(&mut self, now: Millis, wake: &Rc<dyn Fn()>) {
         self.timer = None;
-        let Some(oldest) = self.outbox.queue.front() else { return };
+        let Some(oldest) = self.outbox.queue.first() else { return };
         if self.outbox.in_flight.is_some() {
             return;
         }
