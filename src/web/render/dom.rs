@@ -6,7 +6,13 @@
 //! DOM through `textContent` (a text node), never through markup parsing.
 
 use wasm_bindgen::{JsCast, JsValue};
-use web_sys::{Document, HtmlElement, Node};
+use web_sys::{Document, Element, HtmlElement, Node};
+
+/// Sets an attribute. `setAttribute` throws only for an invalid name, and every name here
+/// is a constant: ignoring the impossible error spares each call its error path.
+pub(super) fn attr(e: &Element, name: &str, value: &str) {
+    let _ = e.set_attribute(name, value);
+}
 
 /// Creates `<tag class=..>` as the last child of `parent`.
 pub(super) fn el(
@@ -17,11 +23,11 @@ pub(super) fn el(
 ) -> Result<HtmlElement, JsValue> {
     let e = doc.create_element(tag)?;
     if !class.is_empty() {
-        e.set_attribute("class", class)?;
+        attr(&e, "class", class);
     }
     if tag == "button" {
         // Never a form's submit button, whatever page it lands in.
-        e.set_attribute("type", "button")?;
+        attr(&e, "type", "button");
     }
     parent.append_child(&e)?;
     Ok(e.unchecked_into())

@@ -37,7 +37,7 @@ use web_sys::{
 use crate::engine::campaign::Placement;
 use crate::engine::content::{fill_tokens, is_rtl, Content, CtaAction, Text, Theme};
 use crate::engine::Millis;
-use dom::{el, el_text, push_num};
+use dom::{attr, el, el_text, push_num};
 use gloo_events::{EventListener, EventListenerOptions};
 use gloo_timers::callback::Interval;
 
@@ -361,8 +361,8 @@ pub(crate) fn show(
     };
 
     let host = doc.create_element("nudge-root")?;
-    host.set_attribute("data-campaign", view.campaign)?;
-    host.set_attribute("data-variant", view.variant)?;
+    attr(&host, "data-campaign", view.campaign);
+    attr(&host, "data-variant", view.variant);
     let root = host.attach_shadow(&ShadowRootInit::new(ShadowRootMode::Closed))?;
     let base = CssStyleSheet::new()?;
     base.replace_sync(CSS)?;
@@ -371,7 +371,8 @@ pub(crate) fn show(
     root.set_adopted_style_sheets(&Array::of2(&base, &theme));
 
     if trap {
-        el(&doc, &root, "div", "s")?.set_attribute("data-a", "x")?;
+        let scrim = el(&doc, &root, "div", "s")?;
+        attr(&scrim, "data-a", "x");
     }
     let class = match (modal, top) {
         (true, _) => "p mod",
@@ -379,40 +380,42 @@ pub(crate) fn show(
         (false, false) => "p bar bot",
     };
     let panel = el(&doc, &root, "div", class)?;
-    panel.set_attribute("lang", lang)?;
-    panel.set_attribute("dir", if is_rtl(lang) { "rtl" } else { "ltr" })?;
+    attr(&panel, "lang", lang);
+    attr(&panel, "dir", if is_rtl(lang) { "rtl" } else { "ltr" });
     let headline = fill_tokens(picked, view.tokens);
     if modal {
-        panel.set_attribute("role", "dialog")?;
-        panel.set_attribute("aria-labelledby", "h")?;
-        panel.set_attribute("tabindex", "-1")?;
+        attr(&panel, "role", "dialog");
+        attr(&panel, "aria-labelledby", "h");
+        attr(&panel, "tabindex", "-1");
         if trap {
-            panel.set_attribute("aria-modal", "true")?;
+            attr(&panel, "aria-modal", "true");
         }
     } else {
-        panel.set_attribute("role", "region")?;
-        panel.set_attribute("aria-label", &headline)?;
+        attr(&panel, "role", "region");
+        attr(&panel, "aria-label", &headline);
     }
     let mut focusable = Vec::new();
     let mut copy_button = None;
 
     if let Some(img) = &c.image {
         let i = el(&doc, &panel, "img", "i")?;
-        i.set_attribute("src", &img.src)?;
-        i.set_attribute("alt", &fill(&img.alt))?;
+        attr(&i, "src", &img.src);
+        attr(&i, "alt", &fill(&img.alt));
     }
     let text = el(&doc, &panel, "div", "t")?;
-    el_text(&doc, &text, "p", "h", &headline)?.set_attribute("id", "h")?;
+    let h = el_text(&doc, &text, "p", "h", &headline)?;
+    attr(&h, "id", "h");
     if let Some(body) = &c.body {
-        el_text(&doc, &text, "p", "b", &fill(body))?.set_attribute("id", "b")?;
+        let b = el_text(&doc, &text, "p", "b", &fill(body))?;
+        attr(&b, "id", "b");
         if modal {
-            panel.set_attribute("aria-describedby", "b")?;
+            attr(&panel, "aria-describedby", "b");
         }
     }
     let mut timer_target = None;
     if let Some(ends) = view.countdown_ends {
         let cd = el_text(&doc, &panel, "p", "cd", labels.ends)?;
-        cd.set_attribute("role", "timer")?;
+        attr(&cd, "role", "timer");
         let digits = el_text(&doc, &cd, "b", "", &clock(ends.0.saturating_sub(now())))?;
         timer_target = Some((digits, ends));
     }
@@ -420,13 +423,13 @@ pub(crate) fn show(
         let row = el(&doc, &panel, "div", "c")?;
         el_text(&doc, &row, "span", "k", code)?;
         let b = el_text(&doc, &row, "button", "cp", labels.copy)?;
-        b.set_attribute("data-a", "cp")?;
-        b.set_attribute("data-code", code)?;
+        attr(&b, "data-a", "cp");
+        attr(&b, "data-code", code);
         // Announced as "Copy, <code>" rather than a bare "Copy".
         let mut label = String::from(labels.copy);
         label.push(' ');
         label.push_str(code);
-        b.set_attribute("aria-label", &label)?;
+        attr(&b, "aria-label", &label);
         focusable.push(b.clone());
         copy_button = Some(b);
     }
@@ -435,30 +438,30 @@ pub(crate) fn show(
         let b = match &cta.action {
             CtaAction::Link(url) => {
                 let a = el_text(&doc, &panel, "a", "cta", &label)?;
-                a.set_attribute("href", url)?;
-                a.set_attribute("data-a", "go")?;
+                attr(&a, "href", url);
+                attr(&a, "data-a", "go");
                 a
             }
             CtaAction::Copy => {
                 let b = el_text(&doc, &panel, "button", "cta", &label)?;
-                b.set_attribute("data-a", "cp")?;
-                b.set_attribute("data-code", c.coupon.as_deref().unwrap_or_default())?;
+                attr(&b, "data-a", "cp");
+                attr(&b, "data-code", c.coupon.as_deref().unwrap_or_default());
                 b
             }
             CtaAction::Close => {
                 let b = el_text(&doc, &panel, "button", "cta", &label)?;
-                b.set_attribute("data-a", "ok")?;
+                attr(&b, "data-a", "ok");
                 b
             }
         };
         focusable.push(b);
     }
     let x = el_text(&doc, &panel, "button", "x", "\u{00d7}")?;
-    x.set_attribute("data-a", "x")?;
-    x.set_attribute("aria-label", labels.close)?;
+    attr(&x, "data-a", "x");
+    attr(&x, "aria-label", labels.close);
     focusable.push(x);
     let status = el(&doc, &panel, "span", "sr")?;
-    status.set_attribute("role", "status")?;
+    attr(&status, "role", "status");
 
     // Into the page, last, so a failure above leaves nothing behind.
     let body = doc.body();
