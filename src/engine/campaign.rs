@@ -405,8 +405,7 @@ fn read_campaign(v: &Value, path: &Path<'_>, reader: &mut RuleReader<'_>) -> Opt
     };
     let (trigger, placement) = (trigger?, placement?);
     let timed = trigger.timed() || audience.as_ref().is_some_and(Rule::timed);
-    let gate =
-        trigger.gate().map(|names| names.iter().map(|n| stable_hash(n.as_bytes())).collect());
+    let gate = trigger.gate();
     Some(Campaign {
         name: name.unwrap_or_else(|| id.clone().unwrap_or_default()),
         id: id?,

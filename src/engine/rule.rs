@@ -257,21 +257,40 @@ fn loose_eq(a: &Value, b: &Value) -> bool {
 
 impl Op {
     /// Appends a canonical text form (name and JSON operand), used for stable track keys.
+    ///
+    /// The text is hashed into keys that profiles persist, so it must never change: the
+    /// operand is written exactly as `json::write` writes it.
     fn canon(&self, out: &mut String) {
-        let (name, v) = match self {
-            Op::Eq(v) => ("eq", v.clone()),
-            Op::Neq(v) => ("neq", v.clone()),
-            Op::Lt(n) => ("lt", Value::Num(*n)),
-            Op::Lte(n) => ("lte", Value::Num(*n)),
-            Op::Gt(n) => ("gt", Value::Num(*n)),
-            Op::Gte(n) => ("gte", Value::Num(*n)),
-            Op::In(vs) => ("in", Value::Arr(vs.clone())),
-            Op::Contains(s) => ("contains", Value::Str(s.clone())),
-            Op::Glob(s) => ("glob", Value::Str(s.clone())),
-            Op::Exists(b) => ("exists", Value::Bool(*b)),
-        };
-        out.push_str(name);
-        json::write(out, &v);
+        match self {
+            Op::Eq(v) | Op::Neq(v) => {
+                out.push_str(if matches!(self, Op::Eq(_)) { "eq" } else { "neq" });
+                json::write(out, v);
+            }
+            Op::Lt(n) | Op::Lte(n) | Op::Gt(n) | Op::Gte(n) => {
+                out.push_str(match self {
+                    Op::Lt(_) => "lt",
+                    Op::Lte(_) => "lte",
+                    Op::Gt(_) => "gt",
+                    _ => "gte",
+                });
+                json::write_num(out, *n);
+            }
+            Op::In(vs) => {
+                out.push_str("in[");
+                for (i, v) in vs.iter().enumerate() {
+                    if i > 0 {
+                        out.push(',');
+                    }
+                    json::write(out, v);
+                }
+                out.push(']');
+            }
+            Op::Contains(s) | Op::Glob(s) => {
+                out.push_str(if matches!(self, Op::Glob(_)) { "glob" } else { "contains" });
+                json::write_str(out, s);
+            }
+            Op::Exists(b) => out.push_str(if *b { "existstrue" } else { "existsfalse" }),
+        }
     }
 
     /// Lowercases string operands (for values compared without case).
@@ -516,18 +535,23 @@ impl Rule {
         }
     }
 
-    /// The event names the current event must have for the rule to hold, if it is gated by
-    /// the current event at all. `decide` skips a gated campaign with one integer compare.
-    pub fn gate(&self) -> Option<Vec<&str>> {
+    /// The [`stable_hash`]es of the event names the current event must have for the rule
+    /// to hold, if it is gated by the current event at all. `decide` skips a gated campaign
+    /// with one integer compare.
+    pub fn gate(&self) -> Option<Vec<u64>> {
+        let one = |name: &str| Some(vec![stable_hash(name.as_bytes())]);
         match &self.kind {
-            RuleKind::Event(m) => Some(vec![m.name.as_str()]),
-            RuleKind::Then { then, .. } => Some(vec![then.name.as_str()]),
-            RuleKind::ExitIntent => Some(vec![super::event::names::EXIT_INTENT]),
-            RuleKind::Click(_) => Some(vec![super::event::names::ELEMENT_CLICKED]),
+            RuleKind::Event(m) => one(&m.name),
+            RuleKind::Then { then, .. } => one(&then.name),
+            RuleKind::ExitIntent => one(super::event::names::EXIT_INTENT),
+            RuleKind::Click(_) => one(super::event::names::ELEMENT_CLICKED),
             RuleKind::All(rs) => rs.iter().filter_map(Rule::gate).min_by_key(Vec::len),
             RuleKind::Any(rs) => {
-                let gates: Option<Vec<Vec<&str>>> = rs.iter().map(Rule::gate).collect();
-                gates.map(|g| g.concat())
+                let mut all = Vec::new();
+                for r in rs {
+                    all.extend(r.gate()?);
+                }
+                Some(all)
             }
             _ => None,
         }
@@ -965,4 +989,37 @@ fn page_rule(v: &Value, path: &Path<'_>, errs: &mut Errors) -> Option<PageRule> 
         }
     }
     (errs.error_count() == before).then_some(r)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{Op, Value};
+    use crate::engine::json;
+
+    /// Track keys hash `canon`'s text and profiles persist them: the text must stay exactly
+    /// the operator's name followed by its operand as JSON.
+    #[test]
+    fn canon_is_name_then_json() {
+        let s = |x: &str| Value::Str(x.into());
+        let cases = [
+            (Op::Eq(s("a\"b")), "eq", s("a\"b")),
+            (Op::Neq(Value::Num(2.5)), "neq", Value::Num(2.5)),
+            (Op::Lt(1.0), "lt", Value::Num(1.0)),
+            (Op::Lte(0.1), "lte", Value::Num(0.1)),
+            (Op::Gt(-3.0), "gt", Value::Num(-3.0)),
+            (Op::Gte(1e20), "gte", Value::Num(1e20)),
+            (Op::In(vec![s("x"), Value::Num(1.0), Value::Bool(true)]), "in", {
+                Value::Arr(vec![s("x"), Value::Num(1.0), Value::Bool(true)])
+            }),
+            (Op::In(Vec::new()), "in", Value::Arr(Vec::new())),
+            (Op::Contains("ü".into()), "contains", s("ü")),
+            (Op::Glob("/p/*".into()), "glob", s("/p/*")),
+            (Op::Exists(false), "exists", Value::Bool(false)),
+        ];
+        for (op, name, v) in cases {
+            let mut got = String::new();
+            op.canon(&mut got);
+            assert_eq!(got, format!("{name}{}", json::to_string(&v)));
+        }
+    }
 }
