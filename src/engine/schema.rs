@@ -243,6 +243,16 @@ impl<'a> Path<'a> {
         matches!(self, Path::Root) || matches!(self, Path::Text(t) if t.is_empty() || *t == "$")
     }
 
+    /// An upper bound of the rendered length.
+    fn len_hint(&self) -> usize {
+        match self {
+            Path::Root => 1,
+            Path::Text(t) => t.len(),
+            Path::Key(parent, k) => parent.len_hint() + 1 + k.len(),
+            Path::Index(parent, _) => parent.len_hint() + 22,
+        }
+    }
+
     fn write(&self, out: &mut String) {
         match self {
             Path::Root => {}
@@ -269,7 +279,8 @@ impl<'a> Path<'a> {
 
     /// The path as text, `$` for the document itself.
     pub fn render(&self) -> String {
-        let mut out = String::new();
+        // Sized up front: rule paths are rendered at load for every rule node.
+        let mut out = String::with_capacity(self.len_hint());
         self.write(&mut out);
         if out.is_empty() {
             out.push('$');
