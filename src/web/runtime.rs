@@ -279,6 +279,9 @@ pub(crate) fn start(cfg: Config) -> Vec<CampaignError> {
             *g = Some(rt);
         }
     });
+    // What an earlier page left queued (never sent, or beaconed and not confirmed) goes
+    // once it is due, whether or not this page records anything.
+    post(|rt| rt.pump(false));
     let mut errors = Vec::new();
     if let Some(doc) = inline {
         errors = with(|rt| rt.set_campaigns(doc)).unwrap_or_default();

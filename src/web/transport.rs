@@ -4,8 +4,12 @@
 //! batches leave with `fetch(…, {keepalive: true})` while the page lives and with
 //! `navigator.sendBeacon` when it hides, bodies are `text/plain` (a CORS "simple request":
 //! no preflight), and the engine decides batching, back-off (with jitter from
-//! [`clock::random`]) and `Retry-After`. While offline nothing is attempted; the `online`
-//! event resumes. The runtime hands events over only once consent is granted.
+//! [`clock::random`]) and `Retry-After`. Delivery is at-least-once: an event leaves the
+//! queue only when a send carrying it is answered 2xx (or refused for good); a beacon's
+//! fate is unknowable, so beaconed events stay queued and persisted, and go again with the
+//! next send, on this page or the next (the collector de-duplicates by event id). While
+//! offline nothing is attempted; the `online` event resumes. The runtime hands events over
+//! only once consent is granted.
 
 use std::cell::RefCell;
 use std::rc::Rc;
@@ -32,6 +36,10 @@ pub(crate) struct Transport {
     outbox: Outbox,
     /// Wakes the runtime for the next due batch; dropped (cleared) when replaced.
     timer: Option<Timeout>,
+    /// Events at the head of the queue already handed to a beacon, not yet confirmed: a
+    /// second hide (`visibilitychange` and `pagehide` both fire on the way out) beacons
+    /// again only if more were queued since.
+    beaconed: usize,
     _online: Option<EventListener>,
 }
 
@@ -58,13 +66,14 @@ impl Transport {
             .flatten()
             .unwrap_or_default();
         let online = web_sys::window().map(|w| EventListener::new(&w, "online", move |_| wake()));
-        Transport { site: site.to_string(), url, outbox, timer: None, _online: online }
+        Transport { site: site.to_string(), url, outbox, timer: None, beaconed: 0, _online: online }
     }
 
     /// Drops every queued event and the persisted copy (opt-out, reset).
     pub(crate) fn clear(&mut self, store: &mut Store) {
         self.outbox = Outbox::default();
         self.timer = None;
+        self.beaconed = 0;
         store.remove(KEY);
     }
 
@@ -100,17 +109,21 @@ impl Transport {
         if !online() {
             return;
         }
-        if let Some(batch) = self.outbox.poll(&self.site, now, hiding) {
+        let fresh = !hiding || self.outbox.queue.len() > self.beaconed;
+        if let Some(batch) = fresh.then(|| self.outbox.poll(&self.site, now, hiding)).flatten() {
             if hiding {
                 // The page is going away: a beacon is the only send that reliably leaves.
-                // Its result is unknowable; a refused beacon is retried on the next page.
+                // Whether it arrives is unknowable (the collector may be down), so its
+                // events stay queued and persisted until a later send is answered 2xx.
                 let queued = web_sys::window()
                     .and_then(|w| {
                         w.navigator().send_beacon_with_opt_str(&url, Some(&batch.body)).ok()
                     })
                     .unwrap_or(false);
-                let r = if queued { Response::Status(200, None) } else { Response::Network };
-                self.outbox.settle(r, now, clock::random());
+                self.outbox.in_flight = None;
+                if queued {
+                    self.beaconed = batch.count;
+                }
             } else {
                 send(&url, &batch.body, done());
             }
@@ -120,7 +133,12 @@ impl Transport {
 
     /// Records how the batch in flight ended; returns what the outbox did.
     pub(crate) fn settle(&mut self, r: Response, now: Millis) -> Settled {
-        self.outbox.settle(r, now, clock::random())
+        let before = self.outbox.queue.len();
+        let settled = self.outbox.settle(r, now, clock::random());
+        // What left the head of the queue is no longer waiting for confirmation.
+        self.beaconed =
+            self.beaconed.saturating_sub(before.saturating_sub(self.outbox.queue.len()));
+        settled
     }
 
     /// Arms one timer for when the next batch becomes due.
