@@ -403,21 +403,35 @@ fn read_campaign(v: &Value, path: &Path<'_>, reader: &mut RuleReader<'_>) -> Opt
         (Some((v, p)), Some(base)) => read_variants(v, &p, base, reader.errs),
         _ => None,
     };
-    let (trigger, placement) = (trigger?, placement?);
+    // One match rather than a `?` per field: each early return would drop the fields
+    // read so far, and each such path is code in the browser build.
+    let (
+        Some(id),
+        Some(priority),
+        Some(placement),
+        Some(trigger),
+        Some(caps),
+        Some(schedule),
+        Some(variants),
+        Some(control),
+    ) = (id, priority, placement, trigger, caps, schedule, variants, control)
+    else {
+        return None;
+    };
     let timed = trigger.timed() || audience.as_ref().is_some_and(Rule::timed);
     let gate = trigger.gate();
     Some(Campaign {
-        name: name.unwrap_or_else(|| id.clone().unwrap_or_default()),
-        id: id?,
+        name: name.unwrap_or_else(|| id.clone()),
+        id,
         status,
-        priority: priority?,
+        priority,
         placement,
         trigger,
         audience,
-        caps: caps?,
-        schedule: schedule?,
-        variants: variants?,
-        control: control?,
+        caps,
+        schedule,
+        variants,
+        control,
         salt,
         goal,
         path: path.render(),
