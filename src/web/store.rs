@@ -1,7 +1,7 @@
 //! The only code that touches storage: localStorage, else a first-party cookie, else memory.
 //!
 //! Keys are namespaced per site and carry the storage schema version
-//! (`nudge.1.<site>.<key>`), so two shops on one domain or a future format never read each
+//! (`nudge_1_<site>_<key>`), so two shops on one domain or a future format never read each
 //! other's data. Nothing here throws: private mode, blocked storage (a `SecurityError` on
 //! merely reading `window.localStorage`) and quota errors all degrade to the next tier,
 //! and a value that cannot be written anywhere durable lives in memory for the page's

@@ -9,6 +9,7 @@ mod bench;
 mod collector_bench;
 mod demo;
 mod dist;
+mod e2e;
 mod setup;
 
 use std::path::{Path, PathBuf};
@@ -91,5 +92,6 @@ fn web() -> Result<()> {
         .args(["--noEmit", "--strict", "--target", "es2020", "--module", "esnext"])
         .args(["--moduleResolution", "bundler", "--lib", "es2020,dom"])
         .arg(root().join("tests/web/types.ts")))?;
+    e2e::e2e()?;
     dist::check(size)
 }
