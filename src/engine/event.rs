@@ -142,11 +142,7 @@ impl Event {
 
     /// A property as a number (numbers and numeric strings).
     pub fn num(&self, key: &str) -> Option<f64> {
-        match self.prop(key)? {
-            Value::Num(n) => Some(*n),
-            Value::Str(s) => json::parse_number(s),
-            _ => None,
-        }
+        num_in(&self.props, key)
     }
 
     /// Reads an event from JSON, e.g.
@@ -243,6 +239,20 @@ fn any_str(v: &Value, path: &Path<'_>, errs: &mut Errors) -> String {
             errs.expected(path, "a string", other);
             String::new()
         }
+    }
+}
+
+/// A property of a properties object as a number (numbers and numeric strings).
+///
+/// ```
+/// use nudge::engine::{event::num_in, json::parse};
+/// assert_eq!(num_in(&parse(r#"{"price": "29.90"}"#).unwrap(), "price"), Some(29.9));
+/// ```
+pub fn num_in(props: &Value, key: &str) -> Option<f64> {
+    match props.get(key)? {
+        Value::Num(n) => Some(*n),
+        Value::Str(s) => json::parse_number(s),
+        _ => None,
     }
 }
 

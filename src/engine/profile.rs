@@ -5,7 +5,7 @@
 //! is bounded, so the serialized form ([`Profile::to_json`], versioned) stays small however
 //! long the visitor stays: after 10,000 events it is under 8 KB.
 
-use super::event::{names, Event, PageContext, Utm};
+use super::event::{names, num_in, Event, PageContext, Utm};
 use super::json::{self, Key, Value};
 use super::map::Map;
 use super::rule::TrackSpec;
@@ -374,34 +374,31 @@ impl Profile {
     }
 
     fn fold_commerce(&mut self, e: &Event) {
-        let id = || e.prop("product_id").or(e.prop("sku")).map(Track::value_key);
-        let qty = |e: &Event| e.num("quantity").filter(|q| *q >= 0.0 && *q < 1e6).map(|q| q as u32);
+        // Properties of the event itself, or of one of a cart's `products`.
+        let id = |p: &Value| p.get("product_id").or(p.get("sku")).map(Track::value_key);
+        let qty =
+            |p: &Value| num_in(p, "quantity").filter(|q| *q >= 0.0 && *q < 1e6).map(|q| q as u32);
+        let price = |p: &Value| num_in(p, "price").filter(|p| *p >= 0.0).unwrap_or(0.0);
         if let Some(c) = e.prop("currency").and_then(Value::as_str) {
             self.cart.currency = Some(c.chars().take(8).collect());
         }
         match e.name.as_str() {
             names::PRODUCT_ADDED => {
-                if let Some(id) = id() {
-                    let price = e.num("price").filter(|p| *p >= 0.0).unwrap_or(0.0);
-                    self.cart.add(id, qty(e).unwrap_or(1).max(1), price);
+                if let Some(id) = id(&e.props) {
+                    self.cart.add(id, qty(&e.props).unwrap_or(1).max(1), price(&e.props));
                 }
             }
             names::PRODUCT_REMOVED => {
-                if let Some(id) = id() {
-                    self.cart.remove(&id, qty(e));
+                if let Some(id) = id(&e.props) {
+                    self.cart.remove(&id, qty(&e.props));
                 }
             }
             names::CART_VIEWED => {
                 if let Some(Value::Arr(items)) = e.prop("products") {
                     let mut cart = Cart { lines: Vec::new(), currency: self.cart.currency.clone() };
                     for item in items {
-                        let item_event = Event { props: item.clone(), ..Event::new("", "", e.ts) };
-                        if let Some(id) =
-                            item.get("product_id").or(item.get("sku")).map(Track::value_key)
-                        {
-                            let price =
-                                item_event.num("price").filter(|p| *p >= 0.0).unwrap_or(0.0);
-                            cart.add(id, qty(&item_event).unwrap_or(1).max(1), price);
+                        if let Some(id) = id(item) {
+                            cart.add(id, qty(item).unwrap_or(1).max(1), price(item));
                         }
                     }
                     self.cart = cart;
