@@ -195,16 +195,6 @@ impl AsPath for Path<'_> {
     }
 }
 
-/// Joins a rendered path and a field name (for callers outside the engine's readers).
-pub fn field(path: &str, key: &str) -> String {
-    Path::Text(path).key(key).render()
-}
-
-/// Joins a rendered path and an index (for callers outside the engine's readers).
-pub fn index(path: &str, i: usize) -> String {
-    Path::Text(path).at(i).render()
-}
-
 /// A JSON path, built on the stack as readers descend and rendered to text only when a
 /// finding needs it (loading stays allocation-light on the happy path).
 ///

@@ -49,16 +49,10 @@ pub(super) fn el_text(
 /// Appends `n` in decimal, zero-padded to `width` digits. `core::fmt` would pull its
 /// whole formatting machinery into the wasm for this.
 pub(super) fn push_num(out: &mut String, n: u64, width: usize) {
-    let mut buf = [b'0'; 20];
-    let (mut i, mut n) = (buf.len(), n);
-    loop {
-        i -= 1;
-        buf[i] = b'0' + (n % 10) as u8;
-        n /= 10;
-        if n == 0 {
-            break;
-        }
+    let mut digits = String::new();
+    crate::engine::json::write_uint(&mut digits, n);
+    for _ in digits.len()..width {
+        out.push('0');
     }
-    let start = i.min(buf.len().saturating_sub(width));
-    out.extend(buf[start..].iter().map(|&b| char::from(b)));
+    out.push_str(&digits);
 }
