@@ -7,6 +7,7 @@
 use super::assign::stable_hash;
 use super::cap::{read_budget, read_caps, Budget, Caps};
 use super::content::{read_content, read_content_over, Content};
+use std::sync::Arc;
 use super::json::{self, num_string, Value};
 use super::rule::{EventMatch, Rule, RuleReader, TrackSpec};
 use super::schedule::{read_schedule, Schedule};
@@ -86,8 +87,9 @@ pub struct Variant {
     pub id: String,
     /// Relative weight.
     pub weight: f64,
-    /// Content (the campaign's, with the variant's overrides applied).
-    pub content: Content,
+    /// Content (the campaign's, with the variant's overrides applied). Shared with the
+    /// campaign's other variants that override nothing: loading clones no content.
+    pub content: Arc<Content>,
 }
 
 /// What counts as a conversion.
@@ -307,7 +309,7 @@ pub fn load_value(v: &Value) -> Loaded {
 fn read_id(v: &Value, path: &Path<'_>, errs: &mut Errors) -> Option<String> {
     let id = read_str(v, path, errs)?;
     let ok = id.len() <= 64
-        && id.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'));
+        && id.bytes().all(|c| c.is_ascii_alphanumeric() || matches!(c, b'-' | b'_' | b'.'));
     if !ok {
         errs.expected(path, "an id of at most 64 letters, digits, '-', '_' or '.'", v);
         return None;
@@ -373,7 +375,10 @@ fn read_campaign(v: &Value, path: &Path<'_>, reader: &mut RuleReader<'_>) -> Opt
     });
     let placement =
         o.req("placement", reader.errs).and_then(|(v, p)| read_placement(v, &p, reader.errs));
-    let content = o.req("content", reader.errs).and_then(|(v, p)| read_content(v, &p, reader.errs));
+    let content = o
+        .req("content", reader.errs)
+        .and_then(|(v, p)| read_content(v, &p, reader.errs))
+        .map(Arc::new);
     let trigger = o.req("trigger", reader.errs).and_then(|(v, p)| reader.rule(v, &p));
     let audience = o.get("audience").and_then(|(v, p)| reader.rule(v, &p));
     let caps = o.get("caps").map_or(Some(Caps::default()), |(v, p)| read_caps(v, &p, reader.errs));
@@ -398,7 +403,7 @@ fn read_campaign(v: &Value, path: &Path<'_>, reader: &mut RuleReader<'_>) -> Opt
     });
     let variants = match (o.get("variants"), &content) {
         (None, Some(c)) => {
-            Some(vec![Variant { id: "default".into(), weight: 1.0, content: c.clone() }])
+            Some(vec![Variant { id: "default".into(), weight: 1.0, content: Arc::clone(c) }])
         }
         (Some((v, p)), Some(base)) => read_variants(v, &p, base, reader.errs),
         _ => None,
@@ -443,7 +448,7 @@ fn read_campaign(v: &Value, path: &Path<'_>, reader: &mut RuleReader<'_>) -> Opt
 fn read_variants(
     v: &Value,
     path: &Path<'_>,
-    base: &Content,
+    base: &Arc<Content>,
     errs: &mut Errors,
 ) -> Option<Vec<Variant>> {
     let Value::Arr(items) = v else {
@@ -478,8 +483,8 @@ fn read_variants(
         }
         let weight = o.get("weight").map_or(Some(1.0), |(v, wp)| read_num(v, &wp, 0.0, 1e6, errs));
         let content = match o.get("content") {
-            None => Some(base.clone()),
-            Some((c, cp)) => read_content_over(c, &cp, errs, Some(base)),
+            None => Some(Arc::clone(base)),
+            Some((c, cp)) => read_content_over(c, &cp, errs, Some(base)).map(Arc::new),
         };
         if let (Some(id), Some(weight), Some(content)) = (id, weight, content) {
             out.push(Variant { id, weight, content });

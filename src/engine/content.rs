@@ -131,10 +131,15 @@ impl Rgb {
 fn pow_2_4(x: f64) -> f64 {
     let x4 = x * x * x * x;
     let t = x4 * x4 * x4;
-    let mut y = x * x; // x^2 ≥ x^2.4 on (0, 1]: Newton descends monotonically from above.
-    for _ in 0..16 {
+    let mut y = x * x; // x^2 ≥ x^2.4 on (0, 1]: Newton descends monotonically from above,
+    for _ in 0..32 {
+        // so it has converged when a step no longer descends.
         let y4 = y * y * y * y;
-        y -= (y4 * y - t) / (5.0 * y4);
+        let next = y - (y4 * y - t) / (5.0 * y4);
+        if next >= y {
+            break;
+        }
+        y = next;
     }
     y
 }
@@ -271,7 +276,7 @@ pub fn read_text(v: &Value, path: &Path<'_>, errs: &mut Errors) -> Option<Text> 
                 let p = path.key(lang);
                 let ok_lang = lang.len() <= 16
                     && lang.split('-').all(|part| {
-                        !part.is_empty() && part.chars().all(|c| c.is_ascii_alphanumeric())
+                        !part.is_empty() && part.bytes().all(|c| c.is_ascii_alphanumeric())
                     });
                 if !ok_lang {
                     errs.push(
@@ -386,7 +391,7 @@ pub fn read_content_over(
 fn read_coupon(v: &Value, path: &Path<'_>, errs: &mut Errors) -> Option<String> {
     let p = *path;
     let c = read_str(v, &p, errs)?;
-    if c.chars().count() > 64 {
+    if c.len() > 64 && c.chars().count() > 64 {
         errs.push(&p, ErrorKind::Invalid("a coupon code is at most 64 characters".into()));
         return None;
     }

@@ -378,7 +378,10 @@ impl<'a> Obj<'a> {
 /// A non-empty string of at most 2,000 characters.
 pub fn read_str(v: &Value, path: &Path<'_>, errs: &mut Errors) -> Option<String> {
     match v {
-        Value::Str(s) if !s.is_empty() && s.chars().count() <= 2_000 => Some(s.clone()),
+        // Characters are counted only when the bytes could exceed the limit.
+        Value::Str(s) if !s.is_empty() && (s.len() <= 2_000 || s.chars().count() <= 2_000) => {
+            Some(s.clone())
+        }
         Value::Str(s) if s.is_empty() => {
             errs.push(path, ErrorKind::Invalid("must not be empty".into()));
             None

@@ -45,6 +45,12 @@ impl Bench {
         (0..n).map(|_| load(&self.doc).set.campaigns.len()).sum()
     }
 
+    /// Parses the 50-campaign document `n` times, without validating: the share of
+    /// [`Bench::load`] that is JSON parsing.
+    pub fn parse(&self, n: u32) -> usize {
+        (0..n).map(|_| usize::from(nudge::engine::json::parse(&self.doc).is_ok())).sum()
+    }
+
     /// Shifts the stream a day later and returns a fresh copy of the warmed state, so the
     /// timed call that follows ([`Bench::decide_round`]) measures `decide` alone.
     pub fn prepare_round(&mut self) {
