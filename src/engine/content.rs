@@ -290,7 +290,9 @@ pub fn read_text(v: &Value, path: &Path<'_>, errs: &mut Errors) -> Option<Text> 
                     continue;
                 }
                 if let Some(s) = read_str(t, &p, errs) {
-                    out.push((lang.to_ascii_lowercase(), s));
+                    let mut lang = String::from(lang.as_str());
+                    lang.make_ascii_lowercase();
+                    out.push((lang, s));
                 }
             }
             (errs.error_count() == before).then_some(Text(out))

@@ -9,11 +9,22 @@
 
 use std::sync::Arc;
 
-/// String equality that settles most mismatches without a call: length and first byte
-/// first (keys are short, and the size-optimised build does not inline `==`).
+/// String equality without a call: keys are short, and in the size-optimised build `==` is
+/// a call to a byte-by-byte `memcmp` (measured: a tenth of campaign loading in wasm).
 #[inline(always)]
 pub fn same(a: &str, b: &str) -> bool {
-    a.len() == b.len() && a.as_bytes().first() == b.as_bytes().first() && a == b
+    let (a, b) = (a.as_bytes(), b.as_bytes());
+    if a.len() != b.len() {
+        return false;
+    }
+    let mut i = 0;
+    while i < a.len() {
+        if a[i] != b[i] {
+            return false;
+        }
+        i += 1;
+    }
+    true
 }
 
 /// Where `needle` first occurs in `hay` (byte offset). A plain byte search: `str`'s own
@@ -299,7 +310,7 @@ impl Parser<'_> {
 
     #[inline(always)]
     fn eat_byte(&mut self, b: u8) -> bool {
-        if self.src.get(self.pos) == Some(&b) {
+        if matches!(self.src.get(self.pos), Some(&x) if x == b) {
             self.pos += 1;
             true
         } else {
@@ -342,14 +353,14 @@ impl Parser<'_> {
         }
         let result = loop {
             self.skip_ws();
-            if self.src.get(self.pos) != Some(&b'"') {
+            if !matches!(self.src.get(self.pos), Some(b'"')) {
                 break Err(self.err("expected a string key"));
             }
             let key = match self.key() {
                 Ok(key) => key,
                 Err(e) => break Err(e),
             };
-            if self.fields[base..].iter().any(|(k, _)| *k == key) {
+            if self.fields[base..].iter().any(|(k, _)| same(k, &key)) {
                 break Err(self.err("duplicate key in object"));
             }
             self.skip_ws();
@@ -415,7 +426,7 @@ impl Parser<'_> {
         for _ in 0..KEY_PROBES {
             slot %= KEY_SLOTS;
             match &self.keys[slot] {
-                Some(k) if **k == *text => return Ok(k.clone()),
+                Some(k) if same(k, text) => return Ok(k.clone()),
                 Some(_) => slot += 1,
                 None => {
                     let k = Key::from(text);
