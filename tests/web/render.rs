@@ -34,7 +34,7 @@ fn content(content_json: &str) -> Content {
     );
     let loaded = load(&doc);
     assert!(loaded.hard_errors().next().is_none(), "{:?}", loaded.errors);
-    loaded.set.campaigns[0].variants[0].content.clone()
+    (*loaded.set.campaigns[0].variants[0].content).clone()
 }
 
 fn no_tokens(_: &str) -> Option<String> {

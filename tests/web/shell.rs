@@ -404,3 +404,39 @@ fn bad_campaigns_throw_with_their_json_path_and_good_ones_still_load() {
     api::set_consent(JsValue::from("maybe").unchecked_into());
     api::shutdown();
 }
+
+/// The browser build runs on a small wasm stack (`.cargo/config.toml`): the deepest
+/// documents the engine accepts must load and decide within it, and deeper ones must be a
+/// parse error, never a stack overflow.
+#[wasm_bindgen_test]
+fn the_deepest_accepted_campaigns_fit_the_wasm_stack() {
+    use crate::engine::{campaign::load, decide, event::Event, json::MAX_DEPTH, Millis};
+    // Root object, campaigns array, campaign object, trigger object and the innermost
+    // event name, then one level per `not` (two per `all` with its array): as deep as the
+    // parser allows.
+    let nested = |open: &str, close: &str, levels: usize| {
+        let inner = r#"{"event":"Deep"}"#;
+        format!(
+            r#"{{"schema":1,"campaigns":[{{"id":"deep","placement":{{"type":"bar"}},"content":{{"headline":"Hi"}},"trigger":{}{}{}}}]}}"#,
+            open.repeat(levels),
+            inner,
+            close.repeat(levels)
+        )
+    };
+    let events = [Event::new("e1", "Deep", Millis(1_000)), Event::new("e2", "Deep", Millis(2_000))];
+    for (open, close, per) in [(r#"{"not":"#, "}", 1), (r#"{"all":["#, "]}", 2)] {
+        let levels = (MAX_DEPTH - 4) / per;
+        let loaded = load(&nested(open, close, levels));
+        assert!(loaded.errors.is_empty(), "{open}×{levels}: {:?}", loaded.errors);
+        let mut state = decide::State::new("deep-visitor");
+        for e in &events {
+            decide::decide(&mut state, &loaded.set, e, e.ts, true);
+        }
+        let too_deep = load(&nested(open, close, levels + 1));
+        assert!(
+            too_deep.errors.iter().any(|e| e.to_string().contains("deeper than 64")),
+            "{open}: {:?}",
+            too_deep.errors
+        );
+    }
+}

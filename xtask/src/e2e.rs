@@ -15,6 +15,18 @@ use crate::{collector_bench, root, run, setup};
 
 /// Runs `tests/e2e` against the `dist/` that `cargo xtask dist` just built.
 pub(crate) fn e2e() -> Result<()> {
+    let dir = prepare()?;
+    let collector = collector_bench::build()?.join("nudge-collector");
+    // One file at a time: each starts its own Chromium, and the machine has two cores.
+    run(Command::new("node")
+        .args(["--test", "--test-concurrency=1"])
+        .env("NUDGE_COLLECTOR", collector)
+        .current_dir(&dir))
+}
+
+/// Installs what the browser layer needs (node, Chromium, CJK fonts, `npm ci`); returns the
+/// `tests/e2e` directory. The SDK benchmark shares it.
+pub(crate) fn prepare() -> Result<std::path::PathBuf> {
     setup::node()?;
     setup::apt(&[("chromium", "chromium"), ("sqlite3", "sqlite3")])?;
     if !Path::new("/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc").exists() {
@@ -28,10 +40,5 @@ pub(crate) fn e2e() -> Result<()> {
     }
     let dir = root().join("tests/e2e");
     run(Command::new("npm").args(["ci", "--no-audit", "--no-fund"]).current_dir(&dir))?;
-    let collector = collector_bench::build()?.join("nudge-collector");
-    // One file at a time: each starts its own Chromium, and the machine has two cores.
-    run(Command::new("node")
-        .args(["--test", "--test-concurrency=1"])
-        .env("NUDGE_COLLECTOR", collector)
-        .current_dir(&dir))
+    Ok(dir)
 }

@@ -1,0 +1,79 @@
+// The SDK benchmark page's set-up (tests/e2e/sdk-bench.mjs drives it).
+//
+// Queues `init` with 20 campaigns of mixed shapes, then adds the script tag exactly as a
+// shop would paste it, unless the URL has `?off` (the baseline for the heap figure). It
+// records, for the harness: when the SDK was ready (a microtask after the loader swapped
+// the queue for the module and replayed it), the wasm memory (caught at instantiation),
+// and every long task.
+(function () {
+  'use strict';
+  var campaigns = [];
+  for (var i = 0; i < 20; i++) {
+    var triggers = [
+      { count: { event: 'Product Viewed', at_least: 3, within: 'session', same: 'product_id' } },
+      { sequence: { first: 'Product Added', then_not: 'Checkout Started', within: (30 + i) + 's' } },
+      { all: [{ event: { name: 'Product Viewed', where: { price: { gte: i * 3 }, category: { in: ['shoes', 'bags'] } } } },
+        { page: { path_prefix: '/products' } }] },
+      { any: [{ exit_intent: true }, { scroll: 75 }] },
+      { all: [{ event: 'Page Viewed' }, { time_on_page: i + 's' }] },
+    ];
+    var audiences = [
+      { visitor: 'returning' },
+      { cart_value: { gt: 20 } },
+      { any: [{ language: 'ko' }, { device: 'mobile' }] },
+      { not: { utm: { source: 'newsletter' } } },
+    ];
+    campaigns.push({
+      id: 'campaign-' + i,
+      priority: i % 7,
+      placement: i % 2 ? { type: 'bar', position: 'top', mode: 'push' } : { type: 'modal', overlay: true },
+      content: {
+        headline: { en: 'Still thinking about {{product_name}}?', ko: '{{product_name}} 아직 고민 중이세요?' },
+        body: 'Use this code today',
+        coupon: 'SAVE' + i,
+        cta: { label: 'Copy code', action: 'copy' },
+        countdown: { minutes: 15 },
+        theme: { background: '#111827', text: '#ffffff', accent: '#f59e0b', accent_text: '#111827' },
+      },
+      trigger: i === 0 ? { event: 'Bench Show' } : triggers[i % 5],
+      audience: i === 0 ? undefined : audiences[i % 4],
+      caps: { per_session: 1, per_days: { days: 7, max: 3 }, min_gap: '10m', after_dismiss: '3d' },
+      variants: [{ id: 'a', weight: 1 }, { id: 'b', weight: 1, content: { headline: 'Last chance on {{product_name}}' } }],
+      control: i === 0 ? 0 : 0.1,
+      goal: { event: 'Order Completed', within: '7d' },
+    });
+  }
+  var bench = (window.__bench = { long: [], ready: 0, wasmMemory: null });
+  try {
+    new PerformanceObserver(function (list) {
+      list.getEntries().forEach(function (e) { bench.long.push(e.duration); });
+    }).observe({ type: 'longtask', buffered: true });
+  } catch (e) { /* no long task timing: the harness reports it missing */ }
+  function keep(result) {
+    var inst = result && (result.instance || result);
+    if (inst && inst.exports && inst.exports.memory) bench.wasmMemory = inst.exports.memory;
+    return result;
+  }
+  ['instantiateStreaming', 'instantiate'].forEach(function (name) {
+    var f = WebAssembly[name];
+    if (f) WebAssembly[name] = function () { return f.apply(WebAssembly, arguments).then(keep); };
+  });
+  if (/[?&]off\b/.test(location.search)) return;
+  var queue = [['init', { site: 'bench', campaigns: { schema: 1, budget: { per_session: 3 }, campaigns: campaigns } }]];
+  var sdk;
+  Object.defineProperty(window, 'nudge', {
+    configurable: true,
+    get: function () { return sdk || queue; },
+    set: function (m) {
+      sdk = m;
+      // The loader calls boot() right after this assignment, in the same task.
+      bench.assigned = performance.now();
+      queueMicrotask(function () { bench.ready = performance.now(); });
+    },
+  });
+  var s = document.createElement('script');
+  s.async = true;
+  s.src = '/dist/nudge.js';
+  s.dataset.site = 'bench';
+  document.head.appendChild(s);
+})();

@@ -1,0 +1,100 @@
+// The browser SDK benchmark (`cargo xtask bench`): prints one JSON line of figures.
+//
+// Drives headless Chromium over tests/e2e/pages/bench.html (20 campaigns queued, the script
+// tag added as a shop would) in fresh contexts, so every load is a first visit:
+// - init_ms_20: from the request for nudge.js to the SDK being ready (loader, glue and wasm
+//   fetched, compiled, instantiated; `init` with the 20 campaigns and the queue replayed);
+//   boot_ms_20 is the `init` and replay part alone. Medians.
+// - long_tasks_4x: tasks over 50 ms seen by the page from its start through ready and 200
+//   tracks, with the CPU throttled 4× (DevTools emulation); the most in any one load.
+// - heap_kib: JS heap with the SDK minus the same page without it (both after a forced
+//   GC), plus the wasm linear memory. Median.
+// - track_ms: `nudge.track()` of an ordinary event (decide against 20 campaigns, nothing
+//   shown), the mean of 50 calls, median over batches; show_ms: the `track()` whose
+//   campaign renders the bottom modal (the shadow root is in the page when it returns).
+import { chromium } from 'playwright-core';
+import { start } from './server.mjs';
+import { ARGS } from './lib.mjs';
+
+const LOADS = Number(process.env.NUDGE_SDK_LOADS || 11);
+const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+const round = (x, d = 2) => Math.round(x * 10 ** d) / 10 ** d;
+
+const server = await start();
+const browser = await chromium.launch({
+  executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
+  args: ARGS,
+});
+
+async function load({ off = false, throttle = 1 } = {}) {
+  const ctx = await browser.newContext({ viewport: { width: 1280, height: 800 } });
+  const page = await ctx.newPage();
+  const errors = [];
+  page.on('console', (m) => { if (m.type() === 'error' || m.type() === 'warning') errors.push(m.text()); });
+  page.on('pageerror', (e) => errors.push(e.message));
+  const cdp = await ctx.newCDPSession(page);
+  if (throttle !== 1) await cdp.send('Emulation.setCPUThrottlingRate', { rate: throttle });
+  await page.goto(server.url + '/tests/e2e/pages/bench.html' + (off ? '?off' : ''));
+  // Both kinds of load wait the same way: Playwright's waiting script lives in the page's
+  // heap too, and must not count as the SDK's.
+  await page.waitForFunction((off) => off || window.__bench.ready > 0, off, { timeout: 30_000 });
+  const out = await page.evaluate((off) => {
+    const b = window.__bench;
+    if (off) return {};
+    const loader = performance.getEntriesByType('resource').find((e) => /\/dist\/nudge\.js$/.test(e.name));
+    const tracks = [];
+    for (let batch = 0; batch < 4; batch++) {
+      const t = performance.now();
+      for (let i = 0; i < 50; i++) {
+        window.nudge.track('Product Viewed', { product_id: 'p' + (i % 23), price: 20 + i, category: 'bags' });
+      }
+      tracks.push((performance.now() - t) / 50);
+    }
+    const t = performance.now();
+    window.nudge.track('Bench Show', {});
+    const show = performance.now() - t;
+    return {
+      init: b.ready - loader.startTime,
+      boot: b.ready - b.assigned,
+      tracks,
+      show,
+      shown: document.querySelectorAll('nudge-root').length,
+      wasm: b.wasmMemory ? b.wasmMemory.buffer.byteLength : null,
+    };
+  }, off);
+  // Long tasks are reported after they end: give the observer a moment.
+  await page.waitForTimeout(100);
+  out.long = await page.evaluate(() => window.__bench.long.filter((d) => d > 50).length);
+  await cdp.send('HeapProfiler.collectGarbage');
+  out.heap = (await cdp.send('Runtime.getHeapUsage')).usedSize;
+  await ctx.close();
+  if (errors.length) throw new Error('console errors on the benchmark page: ' + errors.join('; '));
+  if (!off && out.shown !== 1) throw new Error(`the show track rendered ${out.shown} roots, expected 1`);
+  if (!off && !out.wasm) throw new Error('the wasm memory was not seen');
+  return out;
+}
+
+try {
+  await load(); // warm-up: Chromium's own caches, not the page's (each load has a fresh context)
+  const on = [], off = [], slow = [];
+  for (let i = 0; i < LOADS; i++) {
+    on.push(await load());
+    off.push(await load({ off: true }));
+  }
+  for (let i = 0; i < 5; i++) slow.push(await load({ throttle: 4 }));
+  const heap = on.map((r, i) => (r.heap - off[i].heap + r.wasm) / 1024);
+  console.log(JSON.stringify({
+    init_ms_20: round(median(on.map((r) => r.init))),
+    boot_ms_20: round(median(on.map((r) => r.boot))),
+    init_ms_20_4x: round(median(slow.map((r) => r.init))),
+    long_tasks_4x: Math.max(...slow.map((r) => r.long)),
+    heap_kib: Math.round(median(heap)),
+    js_heap_kib: Math.round(median(on.map((r, i) => (r.heap - off[i].heap) / 1024))),
+    wasm_memory_kib: Math.round(median(on.map((r) => r.wasm / 1024))),
+    track_ms: round(median(on.flatMap((r) => r.tracks)), 4),
+    show_ms: round(median(on.map((r) => r.show)), 3),
+  }));
+} finally {
+  await browser.close();
+  await server.close();
+}
