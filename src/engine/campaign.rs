@@ -7,7 +7,6 @@
 use super::assign::stable_hash;
 use super::cap::{read_budget, read_caps, Budget, Caps};
 use super::content::{read_content, read_content_over, Content};
-use std::sync::Arc;
 use super::json::{self, num_string, Value};
 use super::rule::{EventMatch, Rule, RuleReader, TrackSpec};
 use super::schedule::{read_schedule, Schedule};
@@ -15,6 +14,7 @@ use super::schema::{
     read_enum, read_num, read_str, text, CampaignError, ErrorKind, Errors, Obj, Path, Severity,
 };
 use super::Millis;
+use std::sync::Arc;
 
 /// The schema version this engine reads.
 pub const SCHEMA: u32 = 1;
