@@ -14,6 +14,8 @@ use std::rc::Rc;
 
 use gloo_events::EventListener;
 use gloo_timers::callback::{Interval, Timeout};
+use wasm_bindgen::closure::Closure;
+use wasm_bindgen::JsCast;
 
 use super::listen::{self, Listeners, Signal};
 use super::render::{self, Action, Rendered, View};
@@ -96,6 +98,8 @@ pub(crate) struct Runtime {
     /// Events for the page's callbacks, delivered once the runtime is free.
     notes: Vec<Event>,
     visible: bool,
+    /// A save is queued for the end of the current task.
+    save_queued: bool,
     listeners: Option<Listeners>,
     _ticker: Option<Interval>,
     ready_timer: Option<Timeout>,
@@ -168,7 +172,7 @@ fn settle() {
 pub(crate) fn stop() {
     let rt = RT.with(|cell| cell.try_borrow_mut().ok().and_then(|mut g| g.take()));
     if let Some(mut rt) = rt {
-        rt.save();
+        rt.save_now();
         drop(rt);
     }
     DEFERRED.with(|d| d.borrow_mut().clear());
@@ -266,6 +270,7 @@ pub(crate) fn start(cfg: Config) -> Vec<CampaignError> {
         held: Vec::new(),
         notes: Vec::new(),
         visible: true,
+        save_queued: false,
         listeners: None,
         _ticker: Some(Interval::new(TICK_MS, || post(Runtime::tick))),
         ready_timer: fetch_from
@@ -362,7 +367,7 @@ impl Runtime {
             }
             Signal::Hide => {
                 self.visible = false;
-                self.save();
+                self.save_now();
                 self.pump(true);
             }
             Signal::Visible => self.visible = true,
@@ -648,8 +653,24 @@ impl Runtime {
         }
     }
 
-    /// Write-through of the visitor state and the queue, if consent allows storing.
+    /// Saves at the end of the current task (a microtask): a burst of events in one task (a
+    /// `dataLayer` replay, a route change with its page view, a loop of `track` calls)
+    /// writes storage once. Writing on every event was most of `track`'s time.
     fn save(&mut self) {
+        if self.save_queued || self.state.consent != Consent::Granted {
+            return;
+        }
+        self.save_queued = true;
+        let flush = Closure::once_into_js(|| post(Runtime::save_now));
+        match web_sys::window() {
+            Some(w) => w.queue_microtask(flush.unchecked_ref()),
+            None => self.save_now(),
+        }
+    }
+
+    /// Write-through of the visitor state and the queue, if consent allows storing.
+    fn save_now(&mut self) {
+        self.save_queued = false;
         if self.state.consent == Consent::Granted {
             self.store.set(STATE, &self.state.to_json());
             self.transport.persist(&mut self.store);

@@ -247,7 +247,7 @@ fn queued_calls_replay_in_order_after_init() {
 }
 
 #[wasm_bindgen_test]
-fn consent_pending_keeps_everything_in_memory_until_granted() {
+async fn consent_pending_keeps_everything_in_memory_until_granted() {
     clean();
     // Inline campaigns: nothing is fetched, so events are decided at once.
     init(
@@ -255,9 +255,11 @@ fn consent_pending_keeps_everything_in_memory_until_granted() {
         "collector":"http://127.0.0.1:9"}"#,
     );
     api::track(JsValue::from("Product Viewed"), js(r#"{"product_id":"p1"}"#).unchecked_into());
+    sleep(0).await;
     assert!(stored_keys("consent").is_empty(), "nothing stored while pending");
     assert_eq!(runtime::with(|rt| rt.queued()), Some(0), "nothing queued to send while pending");
     api::set_consent(JsValue::from("granted").unchecked_into());
+    sleep(0).await; // saves happen at the end of the task
     let keys = stored_keys("consent");
     assert!(keys.contains(&"nudge_1_consent_state".to_string()), "{keys:?}");
     assert!(keys.contains(&"nudge_1_consent_outbox".to_string()), "{keys:?}");
@@ -277,7 +279,7 @@ fn consent_pending_keeps_everything_in_memory_until_granted() {
 }
 
 #[wasm_bindgen_test]
-fn global_privacy_control_is_an_opt_out_unless_disabled() {
+async fn global_privacy_control_is_an_opt_out_unless_disabled() {
     clean();
     let nav: JsValue = window().navigator().into();
     let d = Object::new();
@@ -286,11 +288,13 @@ fn global_privacy_control_is_an_opt_out_unless_disabled() {
     let before = override_prop(&nav, "globalPrivacyControl", &d);
     init(r#"{"site":"gpc","listen":false}"#);
     api::track(JsValue::from("Product Viewed"), JsValue::UNDEFINED.unchecked_into());
+    sleep(0).await;
     assert_eq!(runtime::with(|rt| rt.consent()), Some(crate::engine::profile::Consent::Denied));
     assert!(stored_keys("gpc").is_empty());
     api::shutdown();
     init(r#"{"site":"gpc","listen":false,"respectGpc":false}"#);
     api::track(JsValue::from("Product Viewed"), JsValue::UNDEFINED.unchecked_into());
+    sleep(0).await; // saves happen at the end of the task
     assert_eq!(runtime::with(|rt| rt.consent()), Some(crate::engine::profile::Consent::Granted));
     assert_eq!(stored_keys("gpc"), ["nudge_1_gpc_state"]);
     api::shutdown();
@@ -298,7 +302,7 @@ fn global_privacy_control_is_an_opt_out_unless_disabled() {
 }
 
 #[wasm_bindgen_test]
-fn reset_forgets_the_visitor() {
+async fn reset_forgets_the_visitor() {
     clean();
     init(r#"{"site":"reset","listen":false}"#);
     api::track(JsValue::from("Product Viewed"), JsValue::UNDEFINED.unchecked_into());
@@ -306,6 +310,7 @@ fn reset_forgets_the_visitor() {
     api::reset();
     let after = runtime::with(|rt| rt.anon_id().to_string()).unwrap();
     assert_ne!(before, after);
+    sleep(0).await; // saves happen at the end of the task
     let saved = local().get_item("nudge_1_reset_state").unwrap().unwrap();
     assert!(saved.contains(&after) && !saved.contains(&before));
     api::shutdown();
@@ -439,4 +444,34 @@ fn the_deepest_accepted_campaigns_fit_the_wasm_stack() {
             too_deep.errors
         );
     }
+}
+
+/// A burst of events in one task writes the visitor state once, at the end of the task.
+#[wasm_bindgen_test]
+async fn a_burst_of_events_saves_once_at_the_end_of_the_task() {
+    clean();
+    init(r#"{"site":"burst","listen":false,"campaigns":[]}"#);
+    sleep(0).await;
+    let proto: JsValue = Reflect::get(&window().into(), &"Storage".into())
+        .and_then(|s| Reflect::get(&s, &"prototype".into()))
+        .unwrap();
+    let set_item = Reflect::get(&proto, &"setItem".into()).unwrap();
+    let counting = Function::new_with_args(
+        "k, v",
+        "if (/_state$/.test(k)) window.__stateWrites = (window.__stateWrites || 0) + 1; \
+         return window.__realSetItem.call(this, k, v);",
+    );
+    Reflect::set(&window().into(), &"__realSetItem".into(), &set_item).unwrap();
+    Reflect::set(&proto, &"setItem".into(), &counting).unwrap();
+    for _ in 0..50 {
+        api::track(JsValue::from("Product Viewed"), JsValue::UNDEFINED.unchecked_into());
+    }
+    let writes = || Reflect::get(&window().into(), &"__stateWrites".into()).unwrap();
+    assert!(writes().is_undefined(), "nothing written inside the task");
+    sleep(0).await;
+    assert_eq!(writes().as_f64(), Some(1.0), "one write after it");
+    Reflect::set(&proto, &"setItem".into(), &set_item).unwrap();
+    let saved = local().get_item("nudge_1_burst_state").unwrap().unwrap();
+    assert!(saved.contains("Product Viewed"), "the last event is in the saved state");
+    api::shutdown();
 }

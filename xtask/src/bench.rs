@@ -88,9 +88,8 @@ pub(crate) fn bench() -> Result<()> {
 fn sdk() -> Result<()> {
     let transfer = crate::dist::dist()?;
     let dir = crate::e2e::prepare()?;
-    let page = json_fields(&stdout_of(
-        Command::new("node").arg("sdk-bench.mjs").current_dir(&dir),
-    )?)?;
+    let page =
+        json_fields(&stdout_of(Command::new("node").arg("sdk-bench.mjs").current_dir(&dir))?)?;
     write("sdk", &format!("\"transfer_brotli_bytes\":{transfer},{page}"), SDK_TARGETS)
 }
 
