@@ -550,6 +550,7 @@ fn check_outbox(input: &Value) -> Value {
             match ob.settle(response(r, step.get("retry_after")), at, jitter) {
                 Settled::Delivered => s("delivered"),
                 Settled::Dropped => s("dropped"),
+                Settled::Idle => s("idle"),
                 Settled::Retry(t) => obj(vec![("retry", Value::Num(t.0 as f64))]),
             }
         } else if let Some(t) = step.get("due") {

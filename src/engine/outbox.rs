@@ -78,6 +78,8 @@ pub enum Settled {
     Retry(Millis),
     /// Refused by the server for good; removed and counted.
     Dropped,
+    /// No batch was in flight (a late or repeated answer): nothing changed.
+    Idle,
 }
 
 /// Why events were dropped.
@@ -254,7 +256,7 @@ impl Outbox {
 
     /// Records how the in-flight batch ended.
     pub fn settle(&mut self, r: Response, now: Millis, jitter: f64) -> Settled {
-        let Some(count) = self.in_flight.take() else { return Settled::Delivered };
+        let Some(count) = self.in_flight.take() else { return Settled::Idle };
         let ok = matches!(r, Response::Status(200..=299, _));
         if ok || !retryable(r) {
             for q in self.queue.drain(..count.min(self.queue.len())) {
