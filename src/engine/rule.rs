@@ -639,7 +639,7 @@ impl RuleReader<'_> {
             return None; // Already reported as unknown, with a suggestion.
         }
         // Rendered once: it is this rule's path, and the prefix its children's paths copy
-        // (rendering each from the root cost a twentieth of campaign loading).
+        // (rendering each from the root was about 3% of campaign loading).
         let rendered = path.key(key).render();
         let p = Path::Text(&rendered);
         let errs = &mut *self.errs;
