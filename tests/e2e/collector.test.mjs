@@ -248,14 +248,16 @@ test('429 with Retry-After: 2 is honoured: the next attempt comes no sooner than
     const from = proxy.log.length;
     await shop(page, 'f');
     const ids = (await emitted(page)).map((e) => e.id);
-    // The first send once the oldest event is 5 s old; from then on page time is real time,
-    // so the gap measured at the proxy is the SDK's own wait (the back-off alone would be
-    // 0.25–0.5 s).
-    await page.clock.runFor(5_500);
+    // The first send comes once the oldest event is 5 s old. Page time is fast-forwarded to
+    // 4 s only, then runs as real time, so the send, the 429 and the retry all happen in
+    // real time and the gap measured at the proxy is the SDK's own wait (the back-off alone
+    // would be 0.25–0.5 s). Fast-forwarding past the send let an early 429 be settled while
+    // fake time was still racing ahead, which ate into the measured wait.
+    await page.clock.runFor(4_000);
     const sends = () => proxy.log.slice(from).filter((e) => e.path === '/v1/batch');
-    await until(() => sends().length >= 1, { tries: 50 });
+    assert.equal(sends().length, 0, 'nothing sent before the oldest event is 5 s old');
     await page.clock.resume();
-    await until(() => sends().length >= 2, { tries: 60 });
+    await until(() => sends().length >= 2, { tries: 80 });
     const [first, second] = sends();
     assert.equal(first.status, 429);
     assert.ok(second, 'retried');
