@@ -713,10 +713,4 @@ impl Runtime {
     pub(crate) fn anon_id(&self) -> &str {
         &self.state.profile.anon_id
     }
-
-    /// The store (for tests).
-    #[cfg(test)]
-    pub(crate) fn store(&self) -> &Store {
-        &self.store
-    }
 }
