@@ -103,7 +103,7 @@ impl Rgb {
 
     /// `#rrggbb`.
     pub fn css(self) -> String {
-        const HEX: &[u8; 16] = b"0123456789abcdef";
+        use json::HEX;
         let mut s = String::from("#");
         for c in [self.0, self.1, self.2] {
             s.push(HEX[usize::from(c >> 4)] as char);

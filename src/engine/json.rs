@@ -231,13 +231,22 @@ impl ParseError {
     }
 }
 
-impl std::fmt::Display for ParseError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let mut s = String::new();
-        self.write(&mut s);
-        f.write_str(&s)
-    }
+/// `Display` for a type whose text is built by its own `write(&self, out: &mut String)`
+/// (messages are built by hand: `core::fmt` would cost the browser build kilobytes).
+macro_rules! display_by_write {
+    ($($t:ty),+) => {$(
+        impl std::fmt::Display for $t {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                let mut s = String::new();
+                self.write(&mut s);
+                f.write_str(&s)
+            }
+        }
+    )+};
 }
+pub(crate) use display_by_write;
+
+display_by_write!(ParseError);
 
 impl std::error::Error for ParseError {}
 
@@ -695,7 +704,7 @@ pub fn write_str(out: &mut String, s: &str) {
 }
 
 /// Lowercase hexadecimal digits.
-const HEX: &[u8; 16] = b"0123456789abcdef";
+pub(crate) const HEX: &[u8; 16] = b"0123456789abcdef";
 
 /// Appends `n` in decimal, without `core::fmt` (whose integer formatting the browser build
 /// would otherwise carry).
@@ -719,6 +728,22 @@ pub fn write_uint(out: &mut String, mut n: u64) {
     for &b in buf.get(i..).unwrap_or_default() {
         out.push(char::from(b));
     }
+}
+
+/// Appends `n` in decimal, zero-padded to at least `width` digits (`07`, `0042`).
+///
+/// ```
+/// let mut s = String::new();
+/// nudge::engine::json::write_uint_padded(&mut s, 42, 4);
+/// assert_eq!(s, "0042");
+/// ```
+pub fn write_uint_padded(out: &mut String, n: u64, width: usize) {
+    let mut digits = String::new();
+    write_uint(&mut digits, n);
+    for _ in digits.len()..width {
+        out.push('0');
+    }
+    out.push_str(&digits);
 }
 
 /// Appends `n` as 16 lowercase hexadecimal digits.
@@ -768,12 +793,7 @@ pub fn write_num(out: &mut String, n: f64) {
             width -= 1;
         }
         out.push('.');
-        let mut digits = String::new();
-        write_uint(&mut digits, frac);
-        for _ in digits.len()..width {
-            out.push('0');
-        }
-        out.push_str(&digits);
+        write_uint_padded(out, frac, width);
     }
 }
 

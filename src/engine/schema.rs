@@ -6,7 +6,7 @@
 //! errors with a "did you mean" suggestion, because a misspelt cap silently ignored is a
 //! campaign that spams shoppers.
 
-use super::json::{num_string, same, write_uint, Key, ParseError, Value};
+use super::json::{display_by_write, num_string, same, write_uint, Key, ParseError, Value};
 use super::Millis;
 
 /// How bad a finding is: errors reject the item, warnings keep it.
@@ -46,13 +46,7 @@ impl CampaignError {
     }
 }
 
-impl std::fmt::Display for CampaignError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let mut s = String::new();
-        self.write(&mut s);
-        f.write_str(&s)
-    }
-}
+display_by_write!(CampaignError, ErrorKind);
 
 impl std::error::Error for CampaignError {}
 
@@ -79,14 +73,6 @@ pub enum ErrorKind {
     Missing(String),
     /// A rule about the whole value, in words.
     Invalid(String),
-}
-
-impl std::fmt::Display for ErrorKind {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let mut s = String::new();
-        self.write(&mut s);
-        f.write_str(&s)
-    }
 }
 
 impl ErrorKind {
@@ -404,7 +390,7 @@ pub fn read_enum<'k>(
     allowed: &[&'k str],
     errs: &mut Errors,
 ) -> Option<&'k str> {
-    if let Some(hit) = v.as_str().and_then(|s| allowed.iter().find(|a| **a == s)) {
+    if let Some(hit) = v.as_str().and_then(|s| allowed.iter().find(|a| same(a, s))) {
         return Some(hit);
     }
     let mut expected = String::from("one of ");

@@ -45,14 +45,3 @@ pub(super) fn el_text(
     e.set_text_content(Some(text));
     Ok(e)
 }
-
-/// Appends `n` in decimal, zero-padded to `width` digits. `core::fmt` would pull its
-/// whole formatting machinery into the wasm for this.
-pub(super) fn push_num(out: &mut String, n: u64, width: usize) {
-    let mut digits = String::new();
-    crate::engine::json::write_uint(&mut digits, n);
-    for _ in digits.len()..width {
-        out.push('0');
-    }
-    out.push_str(&digits);
-}

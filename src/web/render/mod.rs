@@ -36,8 +36,9 @@ use web_sys::{
 
 use crate::engine::campaign::Placement;
 use crate::engine::content::{fill_tokens, is_rtl, Content, CtaAction, Text, Theme};
+use crate::engine::json::{write_uint, write_uint_padded};
 use crate::engine::Millis;
-use dom::{attr, el, el_text, push_num};
+use dom::{attr, el, el_text};
 use gloo_events::{EventListener, EventListenerOptions};
 use gloo_timers::callback::Interval;
 
@@ -295,11 +296,11 @@ fn vars(theme: &Theme, z: i32, height: u32) -> String {
     if z < 0 {
         s.push('-');
     }
-    push_num(&mut s, u64::from(z.unsigned_abs()), 1);
+    write_uint(&mut s, u64::from(z.unsigned_abs()));
     s.push_str("!important;--h:");
-    push_num(&mut s, u64::from(height), 1);
+    write_uint(&mut s, u64::from(height));
     s.push_str("px!important;--r:");
-    push_num(&mut s, u64::from(theme.radius), 1);
+    write_uint(&mut s, u64::from(theme.radius));
     s.push_str("px!important");
     for (name, c) in [
         (";--bg:", theme.background),
@@ -327,12 +328,12 @@ fn clock(left: u64) -> String {
     let secs = left.div_ceil(1000);
     let mut s = String::new();
     if secs >= 3600 {
-        push_num(&mut s, secs / 3600, 1);
+        write_uint(&mut s, secs / 3600);
         s.push(':');
     }
-    push_num(&mut s, secs / 60 % 60, 2);
+    write_uint_padded(&mut s, secs / 60 % 60, 2);
     s.push(':');
-    push_num(&mut s, secs % 60, 2);
+    write_uint_padded(&mut s, secs % 60, 2);
     s
 }
 
