@@ -213,7 +213,7 @@ fn wake() -> Rc<dyn Fn()> {
 }
 
 /// Starts the SDK. Errors are the campaign findings of inline campaigns (the good ones run).
-pub(crate) fn start(cfg: Config) -> Vec<CampaignError> {
+pub(crate) fn start(mut cfg: Config) -> Vec<CampaignError> {
     stop();
     let mut store = Store::open(&cfg.site);
     let opted_out = store.get(OPT_OUT).is_some();
@@ -249,7 +249,9 @@ pub(crate) fn start(cfg: Config) -> Vec<CampaignError> {
         }
         (None, None, None) => None,
     };
-    let inline = cfg.campaigns.clone();
+    // Moved out, not cloned: the document is needed once, and a copy would double the
+    // wasm memory a page pays for at its peak.
+    let inline = cfg.campaigns.take();
     let (lang, listen) = (cfg.lang.clone(), cfg.listen);
     let watch = store.watch(|key| {
         let key = key.to_string();

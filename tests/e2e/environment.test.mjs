@@ -130,6 +130,48 @@ test('a broken campaign document gives a clear error and breaks nothing', async 
   await page.done();
 });
 
+test('the deepest documents the engine accepts run on the shipped build\'s small stack', async () => {
+  // `cargo xtask dist` links the wasm with a 64 KiB stack (heap_kib): the deepest campaign
+  // rules, event properties and stored state the parser accepts must load, decide, explain
+  // and be saved within it; one level deeper is an error with its reason, never a trap.
+  await campaigns(env, 'plain', welcome());
+  const page = await open(env);
+  await page.goto(env.url(PRODUCT));
+  await loaded(page);
+  const out = await page.evaluate(() => {
+    const MAX = 64; // engine::json::MAX_DEPTH
+    const nest = (open, close, n, inner) => open.repeat(n) + inner + close.repeat(n);
+    // Root object, campaigns array, campaign, trigger: four levels before the rule.
+    const doc = (open, close, levels) => '{"schema":1,"campaigns":[{"id":"deep","placement":{"type":"bar"},' +
+      '"content":{"headline":"Hi"},"trigger":' + nest(open, close, levels, '{"event":"Deep"}') + '}]}';
+    const results = [];
+    for (const [open, close, per] of [['{"not":', '}', 1], ['{"all":[', ']}', 2]]) {
+      const levels = Math.floor((MAX - 4) / per);
+      window.nudge.setCampaigns(doc(open, close, levels));
+      window.nudge.track('Deep', {});
+      window.nudge.track('Deep', {});
+      results.push(window.nudge.explain('deep').length);
+      try {
+        window.nudge.setCampaigns(doc(open, close, levels + 1));
+        results.push('accepted');
+      } catch (e) {
+        results.push(/deeper than 64/.test(e.message) ? 'refused' : e.message);
+      }
+    }
+    // Properties as deep as a document may be (the track's own object is the first level).
+    const props = JSON.parse(nest('{"a":', '}', MAX - 1, '1'));
+    window.nudge.track('Deep Props', props);
+    window.nudge.page();
+    return results;
+  });
+  assert.deepEqual(out, [1, 'refused', 1, 'refused']);
+  // What was saved (state and outbox with the deep properties) restores on the next page.
+  await page.reload();
+  await loaded(page);
+  assert.equal((await explain(page, 'welcome')).length, 1);
+  await page.done();
+});
+
 test('collector down: the page is unaffected and the events arrive once it is back', async () => {
   await campaigns(env, 'plain', welcome({ type: 'bar', position: 'bottom', mode: 'overlay' }));
   await clearSent(env);

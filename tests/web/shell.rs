@@ -410,9 +410,9 @@ fn bad_campaigns_throw_with_their_json_path_and_good_ones_still_load() {
     api::shutdown();
 }
 
-/// The browser build runs on a small wasm stack (`.cargo/config.toml`): the deepest
-/// documents the engine accepts must load and decide within it, and deeper ones must be a
-/// parse error, never a stack overflow.
+/// The browser build runs on a small wasm stack (`build.rs`; 256 KiB in this debug build):
+/// the deepest documents the engine accepts must load and decide within it, and deeper ones
+/// must be a parse error, never a stack overflow.
 #[wasm_bindgen_test]
 fn the_deepest_accepted_campaigns_fit_the_wasm_stack() {
     use crate::engine::{campaign::load, decide, event::Event, json::MAX_DEPTH, Millis};
