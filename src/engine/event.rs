@@ -99,6 +99,26 @@ pub struct PageContext {
     pub page_type: Option<String>,
 }
 
+/// The deepest properties an event may carry. A batch on the wire is an object holding an
+/// array of event objects, three levels above the properties, and the collector reads it
+/// with the same parser ([`json::MAX_DEPTH`]): one deeper event would make its whole batch
+/// unreadable, so the SDK refuses such an event when it is tracked.
+///
+/// ```
+/// use nudge::engine::{event::{Event, MAX_PROPS_DEPTH}, json::parse, Millis};
+/// use nudge::engine::outbox::{Limits, Outbox};
+/// let batch = |depth: usize| {
+///     let mut e = Event::new("e1", "Deep", Millis(1));
+///     e.props = parse(&("{\"a\":".repeat(depth) + "1" + &"}".repeat(depth))).unwrap();
+///     let mut ob = Outbox::new(Limits::default());
+///     ob.push("e1", e.to_json("v", 1), false, Millis(1));
+///     ob.poll("shop", Millis(2), true).unwrap().body
+/// };
+/// assert!(parse(&batch(MAX_PROPS_DEPTH)).is_ok());
+/// assert!(parse(&batch(MAX_PROPS_DEPTH + 1)).is_err());
+/// ```
+pub const MAX_PROPS_DEPTH: usize = json::MAX_DEPTH - 3;
+
 /// One event.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Event {

@@ -153,6 +153,23 @@ impl From<f64> for Value {
 }
 
 impl Value {
+    /// How many containers deep the value nests: 0 for a scalar, 1 for a flat object or
+    /// array. Recursive, so only for values the parser produced (at most [`MAX_DEPTH`]).
+    ///
+    /// ```
+    /// use nudge::engine::json::parse;
+    /// assert_eq!(parse("7").unwrap().depth(), 0);
+    /// assert_eq!(parse(r#"{"a":[{"b":1}],"c":[]}"#).unwrap().depth(), 3);
+    /// ```
+    pub fn depth(&self) -> usize {
+        let deepest = match self {
+            Value::Arr(items) => items.iter().map(Value::depth).max(),
+            Value::Obj(fields) => fields.iter().map(|(_, v)| v.depth()).max(),
+            _ => return 0,
+        };
+        1 + deepest.unwrap_or(0)
+    }
+
     /// Looks a key up in an object; `None` for other kinds or a missing key.
     pub fn get(&self, key: &str) -> Option<&Value> {
         match self {

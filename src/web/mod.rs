@@ -32,6 +32,8 @@ pub(crate) enum Warn {
     Callback,
     /// A call with arguments of the wrong kind (after `init` these warn, never throw).
     Usage,
+    /// An event whose properties nest deeper than `event::MAX_PROPS_DEPTH`.
+    Deep,
 }
 
 thread_local! {

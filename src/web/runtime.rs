@@ -25,7 +25,7 @@ use super::{clock, warn_once, Warn};
 use crate::engine::campaign::{load_value, CampaignSet, Slot};
 use crate::engine::content::CtaAction;
 use crate::engine::decide::{decide, tick, Reason, Show, State};
-use crate::engine::event::{lifecycle, names, Event, PageContext};
+use crate::engine::event::{lifecycle, names, Event, PageContext, MAX_PROPS_DEPTH};
 use crate::engine::json::{self, Value};
 use crate::engine::profile::Consent;
 use crate::engine::schema::CampaignError;
@@ -399,6 +399,14 @@ impl Runtime {
 
     /// Tracks an event from the page.
     pub(crate) fn track(&mut self, name: &str, props: Value) {
+        if props.depth() > MAX_PROPS_DEPTH {
+            // Its whole batch would be unreadable at the collector.
+            warn_once(
+                Warn::Deep,
+                "nudge: an event's properties nest too deeply to be sent; the event was ignored",
+            );
+            return;
+        }
         let mut e = Event::new(&clock::id(), name, self.now());
         e.props = props;
         self.record(e);

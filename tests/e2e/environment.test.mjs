@@ -4,8 +4,8 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import {
-  setup, open, campaigns, recordEvents, waitForEvent, waitForNudge, explain, loaded, sent,
-  clearSent, byRole, boxInside, shot, PHONE,
+  setup, open, campaigns, recordEvents, eventNames, waitForEvent, waitForNudge, explain, loaded,
+  sent, clearSent, byRole, boxInside, shot, PHONE,
 } from './lib.mjs';
 import { welcome, thirdView } from './fixtures.mjs';
 
@@ -132,10 +132,13 @@ test('a broken campaign document gives a clear error and breaks nothing', async 
 
 test('the deepest documents the engine accepts run on the shipped build\'s small stack', async () => {
   // `cargo xtask dist` links the wasm with a 64 KiB stack (heap_kib): the deepest campaign
-  // rules, event properties and stored state the parser accepts must load, decide, explain
-  // and be saved within it; one level deeper is an error with its reason, never a trap.
+  // rules, event properties and stored state the engine accepts must load, decide, explain
+  // and be saved within it; one level deeper is refused with its reason, never a trap.
   await campaigns(env, 'plain', welcome());
   const page = await open(env);
+  const warnings = [];
+  page.on('console', (m) => m.type() === 'warning' && warnings.push(m.text()));
+  await recordEvents(page);
   await page.goto(env.url(PRODUCT));
   await loaded(page);
   const out = await page.evaluate(() => {
@@ -158,13 +161,19 @@ test('the deepest documents the engine accepts run on the shipped build\'s small
         results.push(/deeper than 64/.test(e.message) ? 'refused' : e.message);
       }
     }
-    // Properties as deep as a document may be (the track's own object is the first level).
-    const props = JSON.parse(nest('{"a":', '}', MAX - 1, '1'));
-    window.nudge.track('Deep Props', props);
+    // Properties as deep as a batch on the wire allows (engine::event::MAX_PROPS_DEPTH: the
+    // batch object, its array and the event sit above them), then one level deeper.
+    const props = (levels) => JSON.parse(nest('{"a":', '}', levels, '1'));
+    window.nudge.track('Deep Props', props(MAX - 3));
+    window.nudge.track('Too Deep Props', props(MAX - 2));
     window.nudge.page();
     return results;
   });
   assert.deepEqual(out, [1, 'refused', 1, 'refused']);
+  const names = await eventNames(page);
+  assert.ok(names.includes('Deep Props'), `the deepest properties were tracked: ${names}`);
+  assert.ok(!names.includes('Too Deep Props'), 'deeper ones were not');
+  assert.ok(warnings.some((w) => /nest too deeply/.test(w)), `warned: ${warnings}`);
   // What was saved (state and outbox with the deep properties) restores on the next page.
   await page.reload();
   await loaded(page);
