@@ -2,10 +2,9 @@
 //
 // Queues `init` with 20 campaigns of mixed shapes, then adds the script tag exactly as a
 // shop would paste it, unless the URL has `?off` (the baseline for the heap figure: the
-// same page and data without the SDK). It
-// records, for the harness: when the SDK was ready (a microtask after the loader swapped
-// the queue for the module and replayed it), the wasm memory (caught at instantiation),
-// and every long task.
+// same page and data without the SDK). It records, for the harness: when the SDK was
+// ready (a microtask after the loader swapped the queue for the module and replayed it),
+// the wasm memory (caught at instantiation), and every long task with its start.
 (function () {
   'use strict';
   var campaigns = [];
