@@ -6,7 +6,7 @@ use std::process::Command;
 
 use anyhow::{bail, Context, Result};
 
-use crate::{cargo, root, run, setup};
+use crate::{build_wasm, cargo, root, run, setup};
 
 /// `(key, target)`: lower is better.
 const ENGINE_TARGETS: &[(&str, f64)] = &[
@@ -59,14 +59,7 @@ pub(crate) fn bench() -> Result<()> {
         cargo(&["bench", "-p", "nudge", "--bench", "engine"]).arg("--quiet"),
     )?)?;
 
-    run(&mut cargo(&[
-        "build",
-        "--release",
-        "--target",
-        "wasm32-unknown-unknown",
-        "-p",
-        "nudge-wasm-bench",
-    ]))?;
+    build_wasm("nudge-wasm-bench", &[])?;
     let out_dir = root().join("target/bench/wasm-bench");
     run(Command::new("wasm-bindgen")
         .args(["--target", "nodejs", "--out-dir"])

@@ -13,7 +13,7 @@ use std::process::Command;
 
 use anyhow::{Context, Result};
 
-use crate::{cargo, root, run, setup};
+use crate::{build_wasm, root, run, setup};
 
 /// Brotli bytes the loader, glue and wasm may weigh together.
 pub(crate) const BUDGET: u64 = 30_720;
@@ -27,15 +27,7 @@ pub(crate) fn dist() -> Result<u64> {
     setup::wasm_bindgen_cli()?;
     setup::node_tools()?;
     setup::apt(&[("brotli", "brotli")])?;
-    run(&mut cargo(&[
-        "build",
-        "--release",
-        "--target",
-        "wasm32-unknown-unknown",
-        "-p",
-        "nudge",
-        "--lib",
-    ]))?;
+    build_wasm("nudge", &["--lib"])?;
     let out = root().join("dist");
     let target =
         std::env::var_os("CARGO_TARGET_DIR").map_or_else(|| root().join("target"), PathBuf::from);

@@ -64,6 +64,12 @@ pub(crate) fn cargo(args: &[&str]) -> Command {
     c
 }
 
+/// `cargo build --release` of `package` for wasm32, the browser build's profile.
+pub(crate) fn build_wasm(package: &str, extra: &[&str]) -> Result<()> {
+    let target = ["build", "--release", "--target", "wasm32-unknown-unknown", "-p"];
+    run(cargo(&target).arg(package).args(extra))
+}
+
 fn test() -> Result<()> {
     setup::wasm_target()?;
     setup::clickhouse_server()?;
