@@ -134,9 +134,9 @@ proptest! {
     #[test]
     fn decide_never_panics(doc in value(), campaigns in prop::collection::vec(value(), 0..4), events in stream(30)) {
         // Arbitrary documents, and arbitrary campaigns inside a well-formed envelope.
-        let _ = nudge::engine::campaign::load_value(&doc);
+        let _ = nudge::engine::campaign::load_value(doc);
         let env = Value::Obj(vec![("schema".into(), Value::Num(1.0)), ("campaigns".into(), Value::Arr(campaigns))]);
-        let loaded = nudge::engine::campaign::load_value(&env);
+        let loaded = nudge::engine::campaign::load_value(env);
         for e in &loaded.errors {
             prop_assert!(!e.path.is_empty());
         }

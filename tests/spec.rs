@@ -263,7 +263,7 @@ fn check_rule(input: &Value) -> Value {
         ("trigger", rule),
     ]);
     let doc = obj(vec![("schema", Value::Num(1.0)), ("campaigns", Value::Arr(vec![campaign]))]);
-    let loaded = load_value(&doc);
+    let loaded = load_value(doc);
     if loaded.hard_errors().next().is_some() {
         return obj(vec![("errors", errors_value(&loaded.errors))]);
     }
@@ -303,7 +303,7 @@ fn check_rule(input: &Value) -> Value {
 fn check_validate(input: &Value) -> Value {
     let loaded = match input {
         Value::Str(text) => load(text),
-        doc => load_value(doc),
+        doc => load_value(doc.clone()),
     };
     let valid = loaded.set.campaigns.iter().map(|c| s(&c.id)).collect();
     let messages = loaded.errors.iter().map(|e| s(&e.to_string())).collect();
@@ -346,7 +346,7 @@ fn campaign_set(input: &Value) -> CampaignSet {
     if let Some(b) = input.get("budget") {
         doc.push(("budget", b.clone()));
     }
-    let loaded = load_value(&obj(doc));
+    let loaded = load_value(obj(doc));
     if loaded.hard_errors().next().is_some() {
         panic!("campaigns do not load: {}", json::to_string(&errors_value(&loaded.errors)));
     }

@@ -229,7 +229,7 @@ const CAMPAIGN_KEYS: &[&str] = &[
 /// ```
 pub fn load(text: &str) -> Loaded {
     match json::parse(text) {
-        Ok(v) => load_value(&v),
+        Ok(v) => load_value(v),
         Err(e) => Loaded {
             set: CampaignSet::default(),
             errors: vec![CampaignError {
@@ -242,10 +242,22 @@ pub fn load(text: &str) -> Loaded {
 }
 
 /// Loads a campaign set from a parsed document: `{"schema": 1, "campaigns": [...], "budget": {...}}`.
-pub fn load_value(v: &Value) -> Loaded {
+///
+/// Each campaign's part of the document is dropped as soon as it is read, so the document
+/// and the set it becomes are never both whole in memory: a page's wasm memory peaks here.
+pub fn load_value(mut v: Value) -> Loaded {
     let mut errs = Errors::default();
     let mut set = CampaignSet::default();
-    let Some(root) = Obj::open(v, &Path::Root, ROOT_KEYS, &mut errs) else {
+    // The campaigns leave the document first; an empty array stands in for them, so the
+    // root is still checked as it was written.
+    let items = match &mut v {
+        Value::Obj(fields) => match fields.iter_mut().find(|(k, _)| json::same(k, "campaigns")) {
+            Some((_, Value::Arr(items))) => std::mem::take(items),
+            _ => Vec::new(),
+        },
+        _ => Vec::new(),
+    };
+    let Some(root) = Obj::open(&v, &Path::Root, ROOT_KEYS, &mut errs) else {
         return Loaded { set, errors: errs.list };
     };
     match root.req("schema", &mut errs) {
@@ -256,14 +268,10 @@ pub fn load_value(v: &Value) -> Loaded {
     if let Some(b) = root.get("budget").and_then(|(v, p)| read_budget(v, &p, &mut errs)) {
         set.budget = b;
     }
-    let items: &[Value] = match root.req("campaigns", &mut errs) {
-        Some((Value::Arr(items), _)) => items,
-        Some((other, p)) => {
-            errs.expected(&p, "an array of campaigns", other);
-            &[]
-        }
-        None => &[],
-    };
+    match root.req("campaigns", &mut errs) {
+        Some((Value::Arr(_), _)) | None => {}
+        Some((other, p)) => errs.expected(&p, "an array of campaigns", other),
+    }
     if items.len() > MAX_CAMPAIGNS {
         errs.push(
             &Path::Root.key("campaigns"),
@@ -275,12 +283,12 @@ pub fn load_value(v: &Value) -> Loaded {
         );
     }
     let mut reader = RuleReader { errs: &mut errs, tracks: Vec::new() };
-    for (i, item) in items.iter().enumerate().take(MAX_CAMPAIGNS) {
+    for (i, item) in items.into_iter().enumerate().take(MAX_CAMPAIGNS) {
         let list = Path::Root.key("campaigns");
         let path = list.at(i);
         let tracks_before = reader.tracks.len();
         let before = reader.errs.error_count();
-        let campaign = read_campaign(item, &path, &mut reader);
+        let campaign = read_campaign(&item, &path, &mut reader);
         let bad = reader.errs.error_count() != before;
         match campaign {
             Some(c) if !bad => {

@@ -320,7 +320,7 @@ impl Runtime {
 
     /// Replaces the campaign set; returns every finding (the good campaigns load anyway).
     pub(crate) fn set_campaigns(&mut self, doc: Value) -> Vec<CampaignError> {
-        let loaded = load_value(&normalize(doc));
+        let loaded = load_value(normalize(doc));
         self.set = loaded.set;
         if let Some(l) = &self.listeners {
             l.set_selectors(self.selectors());
