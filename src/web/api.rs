@@ -272,7 +272,8 @@ fn props_of(v: &JsValue) -> Option<Value> {
 }
 
 /// Tracks an event: `track("Product Added", {product_id: "p1", price: 29.9})`.
-/// Names starting with `Campaign ` are nudge's own and are refused.
+/// Names starting with `Campaign ` are nudge's own and are refused, and so are properties
+/// nested more than 61 levels deep (they could not be sent), with a console warning.
 #[wasm_bindgen]
 pub fn track(name: JsValue, props: PropsArg) {
     let name = name.as_string().filter(|n| !n.is_empty() && !n.starts_with("Campaign "));
