@@ -33,7 +33,7 @@ const browser = await chromium.launch({
 function measure(off) {
   const b = window.__bench;
   if (off) return {};
-  const loader = performance.getEntriesByType('resource').find((e) => /\/dist\/nudge\.js$/.test(e.name));
+  const loader = b.loader();
   const tracks = [];
   for (let batch = 0; batch < 4; batch++) {
     const t = performance.now();
@@ -61,7 +61,7 @@ function measure(off) {
 // benchmark's own long task, not the SDK's.
 async function shop() {
   const b = window.__bench;
-  const loader = performance.getEntriesByType('resource').find((e) => /\/dist\/nudge\.js$/.test(e.name));
+  const loader = b.loader();
   const task = () => new Promise((ok) => setTimeout(ok, 0));
   for (let i = 0; i < 20; i++) {
     await task();
@@ -94,7 +94,7 @@ async function load({ off = false, throttle = 1 } = {}) {
   // Only the tasks from the request for nudge.js on: the page's own navigation task before
   // it is long under 4× throttling with or without the SDK.
   out.long = await page.evaluate(() => {
-    const loader = performance.getEntriesByType('resource').find((e) => /\/dist\/nudge\.js$/.test(e.name));
+    const loader = window.__bench.loader();
     return window.__bench.long.filter(([start, d]) => d > 50 && loader && start >= loader.startTime).map(([, d]) => Math.round(d));
   });
   await cdp.send('HeapProfiler.collectGarbage');

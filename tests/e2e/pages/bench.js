@@ -44,6 +44,10 @@
     });
   }
   var bench = (window.__bench = { long: [], ready: 0, wasmMemory: null });
+  // The loader's resource timing entry (when it was requested and when it arrived).
+  bench.loader = function () {
+    return performance.getEntriesByType('resource').find(function (e) { return /\/dist\/nudge\.js$/.test(e.name); });
+  };
   try {
     new PerformanceObserver(function (list) {
       list.getEntries().forEach(function (e) { bench.long.push([e.startTime, e.duration]); });
