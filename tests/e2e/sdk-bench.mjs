@@ -6,6 +6,10 @@
 //   ready (glue and wasm fetched, compiled, instantiated; `init` with the 20 campaigns and
 //   the queue replayed); init_request_ms_20 counts from the request for nudge.js instead,
 //   boot_ms_20 only the `init` and replay. Medians.
+// - init_floor_ms: the same, for the same loader fetching a glue that instantiates an empty
+//   wasm module and boots nothing (/floor/): what the loader's two requests and an
+//   instantiation cost on this machine before nudge does any work. init_idle_ms_20 and
+//   init_floor_idle_ms: both again with the tag added once the page is loaded and idle.
 // - long_tasks_4x: tasks over 50 ms seen by the page from the request for nudge.js through
 //   ready, 20 tracks and the show, each call in its own task as a shopper's clicks would
 //   make them, with the CPU throttled 4× (DevTools emulation); the most in any one load
@@ -30,10 +34,11 @@ const browser = await chromium.launch({
 });
 
 // Unthrottled: times `track` (50 calls in a row, four times) and the show.
-function measure(off) {
+function measure(query) {
   const b = window.__bench;
-  if (off) return {};
+  if (query === 'off') return {};
   const loader = b.loader();
+  if (query) return { init: b.ready - loader.responseEnd };
   const tracks = [];
   for (let batch = 0; batch < 4; batch++) {
     const t = performance.now();
@@ -76,7 +81,9 @@ async function shop() {
   };
 }
 
-async function load({ off = false, throttle = 1 } = {}) {
+// `query` is one of bench.js's: '' (the SDK), 'off', 'floor', 'late', 'floor&late'.
+async function load({ query = '', throttle = 1 } = {}) {
+  const off = query === 'off';
   const ctx = await browser.newContext({ viewport: { width: 1280, height: 800 } });
   const page = await ctx.newPage();
   const errors = [];
@@ -84,11 +91,11 @@ async function load({ off = false, throttle = 1 } = {}) {
   page.on('pageerror', (e) => errors.push(e.message));
   const cdp = await ctx.newCDPSession(page);
   if (throttle !== 1) await cdp.send('Emulation.setCPUThrottlingRate', { rate: throttle });
-  await page.goto(server.url + '/tests/e2e/pages/bench.html' + (off ? '?off' : ''));
+  await page.goto(server.url + '/tests/e2e/pages/bench.html' + (query ? '?' + query : ''));
   // Both kinds of load wait the same way: Playwright's waiting script lives in the page's
   // heap too, and must not count as the SDK's.
   await page.waitForFunction((off) => off || window.__bench.ready > 0, off, { timeout: 30_000 });
-  const out = await page.evaluate(throttle === 1 ? measure : shop, off);
+  const out = await page.evaluate(throttle === 1 ? measure : shop, query);
   // Long tasks are reported after they end: give the observer a moment.
   await page.waitForTimeout(100);
   // Only the tasks from the request for nudge.js on: the page's own navigation task before
@@ -101,17 +108,20 @@ async function load({ off = false, throttle = 1 } = {}) {
   out.heap = (await cdp.send('Runtime.getHeapUsage')).usedSize;
   await ctx.close();
   if (errors.length) throw new Error('console errors on the benchmark page: ' + errors.join('; '));
-  if (!off && out.shown !== 1) throw new Error(`the show track rendered ${out.shown} roots, expected 1`);
-  if (!off && !out.wasm) throw new Error('the wasm memory was not seen');
+  if (query === '' && out.shown !== 1) throw new Error(`the show track rendered ${out.shown} roots, expected 1`);
+  if (query === '' && !out.wasm) throw new Error('the wasm memory was not seen');
   return out;
 }
 
 try {
   await load(); // warm-up: Chromium's own caches, not the page's (each load has a fresh context)
-  const on = [], off = [], slow = [];
+  const on = [], off = [], floor = [], late = [], floorLate = [], slow = [];
   for (let i = 0; i < LOADS; i++) {
     on.push(await load());
-    off.push(await load({ off: true }));
+    off.push(await load({ query: 'off' }));
+    floor.push(await load({ query: 'floor' }));
+    late.push(await load({ query: 'late' }));
+    floorLate.push(await load({ query: 'floor&late' }));
   }
   for (let i = 0; i < 5; i++) slow.push(await load({ throttle: 4 }));
   const heap = on.map((r, i) => (r.heap - off[i].heap + r.wasm) / 1024);
@@ -119,6 +129,9 @@ try {
     init_ms_20: round(median(on.map((r) => r.init))),
     init_request_ms_20: round(median(on.map((r) => r.request))),
     boot_ms_20: round(median(on.map((r) => r.boot))),
+    init_floor_ms: round(median(floor.map((r) => r.init))),
+    init_idle_ms_20: round(median(late.map((r) => r.init))),
+    init_floor_idle_ms: round(median(floorLate.map((r) => r.init))),
     init_ms_20_4x: round(median(slow.map((r) => r.init))),
     long_tasks_4x: Math.max(...slow.map((r) => r.long.length)),
     long_task_ms_4x: slow.flatMap((r) => r.long),

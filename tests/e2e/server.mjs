@@ -1,8 +1,9 @@
 // A tiny static server for the end-to-end tests, plus a fake collector.
 //
 // Serves /dist, /examples and /www from the repository on 127.0.0.1. Any path under
-// /csp/ serves the same file with a strict Content-Security-Policy. The collector routes
-// (/v1/batch, /v1/sites/{site}/campaigns) record batches and serve campaign sets that the
+// /csp/ serves the same file with a strict Content-Security-Policy; /floor/ serves the
+// shipped loader beside an empty glue and wasm module (the SDK benchmark's floor). The
+// collector routes (/v1/batch, /v1/sites/{site}/campaigns) record batches and serve campaign sets that the
 // tests set through /__campaigns/{site}; /__batches reads what was sent.
 import { createServer } from 'node:http';
 import { readFile, stat } from 'node:fs/promises';
@@ -27,6 +28,17 @@ const TYPES = {
   '.ts': 'text/plain; charset=utf-8',
 };
 const SERVED = ['dist', 'examples', 'www', 'tests/e2e/pages'];
+
+// The floor build: dist/nudge.js unchanged, loading a glue that only instantiates the
+// smallest valid wasm module (its 8-byte header) and a `boot` that does nothing. What a
+// loader of this shape costs before nudge does any work.
+const FLOOR = {
+  'nudge_glue.js': ['text/javascript; charset=utf-8',
+    'export default async function init({ module_or_path }) {\n' +
+    '  await WebAssembly.instantiateStreaming(await module_or_path, {});\n}\n' +
+    'export function boot() {}\n'],
+  'nudge_bg.wasm': ['application/wasm', Buffer.from([0, 0x61, 0x73, 0x6d, 1, 0, 0, 0])],
+};
 
 /** Starts the server on a free port; resolves to { url, close, state }. */
 export async function start() {
@@ -120,6 +132,10 @@ async function handle(req, res, state) {
 
   // Browsers ask for it on every page; a 404 would show up as a console error.
   if (path === '/favicon.ico') return send(res, 204, 'image/x-icon', '');
+
+  const floor = path.match(/^\/floor\/([\w.]+)$/);
+  if (floor && floor[1] === 'nudge.js') path = '/dist/nudge.js';
+  else if (floor && FLOOR[floor[1]]) return send(res, 200, ...FLOOR[floor[1]]);
 
   // Static files; /csp/<path> is <path> under a strict policy.
   const headers = {};

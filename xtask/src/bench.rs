@@ -83,7 +83,18 @@ fn sdk() -> Result<()> {
     let dir = crate::e2e::prepare()?;
     let page =
         json_fields(&stdout_of(Command::new("node").arg("sdk-bench.mjs").current_dir(&dir))?)?;
-    write("sdk", &format!("\"transfer_brotli_bytes\":{transfer},{page}"), SDK_TARGETS)
+    write("sdk", &format!("\"transfer_brotli_bytes\":{transfer},{page}"), SDK_TARGETS)?;
+    // What `init_ms_20` is measured against: the same loader with an empty module.
+    for (key, what) in [
+        ("init_floor_ms", "the loader, an empty glue and module"),
+        ("init_idle_ms_20", "nudge, tag added to an idle page"),
+        ("init_floor_idle_ms", "the empty module, on an idle page"),
+    ] {
+        let value =
+            figure(&page, key).with_context(|| format!("benchmark did not report {key}"))?;
+        println!("  {key:<28} {value:>10}   ({what})");
+    }
+    Ok(())
 }
 
 /// Prints each figure of `fields` against its target and writes `target/bench/{name}.json`.

@@ -1,8 +1,10 @@
 // The SDK benchmark page's set-up (tests/e2e/sdk-bench.mjs drives it).
 //
 // Queues `init` with 20 campaigns of mixed shapes, then adds the script tag exactly as a
-// shop would paste it, unless the URL has `?off` (the baseline for the heap figure: the
-// same page and data without the SDK). It records, for the harness: when the SDK was
+// shop would paste it. The URL can say `off` (no script tag: the baseline for the heap
+// figure, the same page and data without the SDK), `floor` (the same loader from /floor/,
+// which instantiates an empty module and does nothing) and `late` (the tag is added 300 ms
+// after the page loaded, on an idle page, instead of while it loads). It records, for the harness: when the SDK was
 // ready (a microtask after the loader swapped the queue for the module and replayed it),
 // the wasm memory (caught at instantiation), and every long task with its start.
 (function () {
@@ -46,7 +48,7 @@
   var bench = (window.__bench = { long: [], ready: 0, wasmMemory: null });
   // The loader's resource timing entry (when it was requested and when it arrived).
   bench.loader = function () {
-    return performance.getEntriesByType('resource').find(function (e) { return /\/dist\/nudge\.js$/.test(e.name); });
+    return performance.getEntriesByType('resource').find(function (e) { return /\/nudge\.js$/.test(e.name); });
   };
   try {
     new PerformanceObserver(function (list) {
@@ -66,7 +68,8 @@
   // The shop's own data (the queued campaigns) stays reachable in both kinds of load, so
   // the heap difference is the SDK's alone.
   bench.queue = queue;
-  if (/[?&]off\b/.test(location.search)) return;
+  function asked(flag) { return new RegExp('[?&]' + flag + '\\b').test(location.search); }
+  if (asked('off')) return;
   var sdk;
   Object.defineProperty(window, 'nudge', {
     configurable: true,
@@ -80,7 +83,8 @@
   });
   var s = document.createElement('script');
   s.async = true;
-  s.src = '/dist/nudge.js';
+  s.src = asked('floor') ? '/floor/nudge.js' : '/dist/nudge.js';
   s.dataset.site = 'bench';
-  document.head.appendChild(s);
+  if (!asked('late')) document.head.appendChild(s);
+  else addEventListener('load', function () { setTimeout(function () { document.head.appendChild(s); }, 300); });
 })();
