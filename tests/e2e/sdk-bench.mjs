@@ -18,7 +18,12 @@
 //   GC), plus the wasm linear memory. Median.
 // - track_ms: `nudge.track()` of an ordinary event (decide against 20 campaigns, nothing
 //   shown), the mean of 50 calls, median over batches; show_ms: the `track()` whose
-//   campaign renders the bottom modal (the shadow root is in the page when it returns).
+//   campaign renders the bottom modal (the shadow root is in the page when it returns), in
+//   a task of its own on an idle page; show_ms_4x the same under 4× throttling.
+// - show_floor_ms, show_floor_ms_4x: the same modal built by hand in plain JS with the
+//   renderer's stylesheet (pages/show-floor.js) on the page without the SDK: what the
+//   browser alone spends on it. long_tasks_4x_show_floor: how many of those calls made a
+//   task over 50 ms, worst load.
 import { chromium } from 'playwright-core';
 import { start } from './server.mjs';
 import { ARGS } from './lib.mjs';
@@ -34,7 +39,7 @@ const browser = await chromium.launch({
 });
 
 // Unthrottled: times `track` (50 calls in a row, four times) and the show.
-function measure(query) {
+async function measure(query) {
   const b = window.__bench;
   if (query === 'off') return {};
   const loader = b.loader();
@@ -47,9 +52,7 @@ function measure(query) {
     }
     tracks.push((performance.now() - t) / 50);
   }
-  const t = performance.now();
-  window.nudge.track('Bench Show', {});
-  const show = performance.now() - t;
+  const show = (await b.timed(() => window.nudge.track('Bench Show', {}))).ms;
   return {
     init: b.ready - loader.responseEnd,
     request: b.ready - loader.startTime,
@@ -72,17 +75,24 @@ async function shop() {
     await task();
     window.nudge.track('Product Viewed', { product_id: 'p' + i, price: 20 + i, category: 'bags' });
   }
-  await task();
-  window.nudge.track('Bench Show', {});
+  const show = await b.timed(() => window.nudge.track('Bench Show', {}));
   return {
     init: b.ready - loader.responseEnd,
+    show: show.ms,
     shown: document.querySelectorAll('nudge-root').length,
     wasm: b.wasmMemory.buffer.byteLength,
   };
 }
 
+// The hand-built modal, on the page without the SDK (throttled or not).
+async function floorShow() {
+  const r = await window.__bench.timed(await window.__showFloor);
+  return { show: r.ms, showLong: r.long, shown: document.querySelectorAll('nudge-root').length };
+}
+
 // `query` is one of bench.js's: '' (the SDK), 'off', 'floor', 'late', 'floor&late'.
-async function load({ query = '', throttle = 1 } = {}) {
+// `showFloor` (with 'off') times the hand-built modal instead.
+async function load({ query = '', throttle = 1, showFloor = false } = {}) {
   const off = query === 'off';
   const ctx = await browser.newContext({ viewport: { width: 1280, height: 800 } });
   const page = await ctx.newPage();
@@ -95,7 +105,8 @@ async function load({ query = '', throttle = 1 } = {}) {
   // Both kinds of load wait the same way: Playwright's waiting script lives in the page's
   // heap too, and must not count as the SDK's.
   await page.waitForFunction((off) => off || window.__bench.ready > 0, off, { timeout: 30_000 });
-  const out = await page.evaluate(throttle === 1 ? measure : shop, query);
+  if (showFloor) await page.addScriptTag({ url: '/tests/e2e/pages/show-floor.js' });
+  const out = await page.evaluate(showFloor ? floorShow : throttle === 1 ? measure : shop, query);
   // Long tasks are reported after they end: give the observer a moment.
   await page.waitForTimeout(100);
   // Only the tasks from the request for nudge.js on: the page's own navigation task before
@@ -108,22 +119,26 @@ async function load({ query = '', throttle = 1 } = {}) {
   out.heap = (await cdp.send('Runtime.getHeapUsage')).usedSize;
   await ctx.close();
   if (errors.length) throw new Error('console errors on the benchmark page: ' + errors.join('; '));
-  if (query === '' && out.shown !== 1) throw new Error(`the show track rendered ${out.shown} roots, expected 1`);
+  if ((query === '' || showFloor) && out.shown !== 1) throw new Error(`the show track rendered ${out.shown} roots, expected 1`);
   if (query === '' && !out.wasm) throw new Error('the wasm memory was not seen');
   return out;
 }
 
 try {
   await load(); // warm-up: Chromium's own caches, not the page's (each load has a fresh context)
-  const on = [], off = [], floor = [], late = [], floorLate = [], slow = [];
+  const on = [], off = [], floor = [], late = [], floorLate = [], shows = [], slow = [], slowShows = [];
   for (let i = 0; i < LOADS; i++) {
     on.push(await load());
     off.push(await load({ query: 'off' }));
     floor.push(await load({ query: 'floor' }));
     late.push(await load({ query: 'late' }));
     floorLate.push(await load({ query: 'floor&late' }));
+    shows.push(await load({ query: 'off', showFloor: true }));
   }
-  for (let i = 0; i < 5; i++) slow.push(await load({ throttle: 4 }));
+  for (let i = 0; i < 5; i++) {
+    slow.push(await load({ throttle: 4 }));
+    slowShows.push(await load({ query: 'off', showFloor: true, throttle: 4 }));
+  }
   const heap = on.map((r, i) => (r.heap - off[i].heap + r.wasm) / 1024);
   console.log(JSON.stringify({
     init_ms_20: round(median(on.map((r) => r.init))),
@@ -140,6 +155,10 @@ try {
     wasm_memory_kib: Math.round(median(on.map((r) => r.wasm / 1024))),
     track_ms: round(median(on.flatMap((r) => r.tracks)), 4),
     show_ms: round(median(on.map((r) => r.show)), 3),
+    show_floor_ms: round(median(shows.map((r) => r.show)), 3),
+    show_ms_4x: round(median(slow.map((r) => r.show))),
+    show_floor_ms_4x: round(median(slowShows.map((r) => r.show))),
+    long_tasks_4x_show_floor: Math.max(...slowShows.map((r) => r.showLong.length)),
   }));
 } finally {
   await browser.close();

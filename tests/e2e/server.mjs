@@ -2,9 +2,10 @@
 //
 // Serves /dist, /examples and /www from the repository on 127.0.0.1. Any path under
 // /csp/ serves the same file with a strict Content-Security-Policy; /floor/ serves the
-// shipped loader beside an empty glue and wasm module (the SDK benchmark's floor). The
-// collector routes (/v1/batch, /v1/sites/{site}/campaigns) record batches and serve campaign sets that the
-// tests set through /__campaigns/{site}; /__batches reads what was sent.
+// shipped loader beside an empty glue and wasm module, and the renderer's stylesheet (the
+// SDK benchmark's floors). The collector routes (/v1/batch, /v1/sites/{site}/campaigns)
+// record batches and serve campaign sets that the tests set through /__campaigns/{site};
+// /__batches reads what was sent.
 import { createServer } from 'node:http';
 import { readFile, stat } from 'node:fs/promises';
 import { extname, join, normalize, resolve, dirname } from 'node:path';
@@ -31,7 +32,8 @@ const SERVED = ['dist', 'examples', 'www', 'tests/e2e/pages'];
 
 // The floor build: dist/nudge.js unchanged, loading a glue that only instantiates the
 // smallest valid wasm module (its 8-byte header) and a `boot` that does nothing. What a
-// loader of this shape costs before nudge does any work.
+// loader of this shape costs before nudge does any work. /floor/style.css is the
+// renderer's stylesheet, for the hand-built modal of pages/show-floor.js.
 const FLOOR = {
   'nudge_glue.js': ['text/javascript; charset=utf-8',
     'export default async function init({ module_or_path }) {\n' +
@@ -135,6 +137,7 @@ async function handle(req, res, state) {
 
   const floor = path.match(/^\/floor\/([\w.]+)$/);
   if (floor && floor[1] === 'nudge.js') path = '/dist/nudge.js';
+  else if (floor && floor[1] === 'style.css') path = '/src/web/render/style.css';
   else if (floor && FLOOR[floor[1]]) return send(res, 200, ...FLOOR[floor[1]]);
 
   // Static files; /csp/<path> is <path> under a strict policy.
@@ -145,7 +148,7 @@ async function handle(req, res, state) {
   }
   if (path.endsWith('/')) path += 'index.html';
   const rel = normalize(path).replace(/^[/\\]+/, '');
-  if (!SERVED.some((d) => rel === d || rel.startsWith(d + '/'))) {
+  if (!SERVED.some((d) => rel === d || rel.startsWith(d + '/')) && !floor) {
     return send(res, 404, 'text/plain', 'not served: ' + rel);
   }
   let file = join(ROOT, rel);
