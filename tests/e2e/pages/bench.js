@@ -4,9 +4,10 @@
 // shop would paste it. The URL can say `off` (no script tag: the baseline for the heap
 // figure, the same page and data without the SDK), `floor` (the same loader from /floor/,
 // which instantiates an empty module and does nothing) and `late` (the tag is added 300 ms
-// after the page loaded, on an idle page, instead of while it loads). It records, for the harness: when the SDK was
-// ready (a microtask after the loader swapped the queue for the module and replayed it),
-// the wasm memory (caught at instantiation), and every long task with its start.
+// after the page loaded, on an idle page, instead of while it loads). It records, for the
+// harness: when the SDK was ready (a microtask after the loader swapped the queue for the
+// module and replayed it), the wasm memory (caught at instantiation), and every long task
+// with its start.
 (function () {
   'use strict';
   var campaigns = [];
