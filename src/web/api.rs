@@ -3,7 +3,7 @@
 //! `init(config)`, `track(name, props)`, `identify(id, traits)`, `page()`,
 //! `setCampaigns(list)`, `setConsent(state)`, `optOut()`, `reset()`, `on(event, cb)`,
 //! `off(event, cb)`, `show(campaignId)`, `explain(campaignId?)`, `shutdown()`, plus the
-//! loader's `boot(queue, attrs)` and `push(call)` that replay the pre-load queue. Only
+//! loader's `boot(queue, attrs, done)` and `push(call)` that replay the pre-load queue. Only
 //! programmer errors throw (a bad `init` config, rejected campaigns passed by hand); after
 //! `init`, a call with wrong arguments warns once and does nothing. The TypeScript types
 //! below ship in `nudge.d.ts`.
@@ -13,6 +13,7 @@
 
 use std::cell::RefCell;
 
+use gloo_timers::callback::Timeout;
 use js_sys::{Array, Function, Object, Reflect};
 use serde::ser::{Serialize, SerializeMap, SerializeSeq, Serializer};
 use wasm_bindgen::prelude::*;
@@ -221,9 +222,16 @@ fn findings(errors: &[CampaignError]) -> Result<(), JsError> {
 /// and for rejected inline campaigns (the valid ones still run).
 #[wasm_bindgen]
 pub fn init(config: InitConfig) -> Result<(), JsError> {
-    let c: &JsValue = config.as_ref();
+    start_with(config.as_ref(), false)
+}
+
+/// `init`, or the loader's deferred start (`defer`: see `runtime::Config::defer`).
+fn start_with(c: &JsValue, defer: bool) -> Result<(), JsError> {
     let site = string(c, "site").ok_or_else(|| JsError::new("nudge: init needs a `site`"))?;
     let campaigns = match get(c, "campaigns") {
+        // The loader's boot sets them in a task of their own; until then the set is empty
+        // (and events wait for the listeners anyway).
+        Some(_) if defer => Some(Value::Arr(Vec::new())),
         Some(v) => Some(campaigns_of(&v).map_err(|m| JsError::new(&m))?),
         None => None,
     };
@@ -252,6 +260,7 @@ pub fn init(config: InitConfig) -> Result<(), JsError> {
             .map_or(runtime::Z_INDEX, |z| z.clamp(-2_147_483_647.0, 2_147_483_647.0) as i32),
         listen: flag("listen", true),
         gpc,
+        defer,
     });
     findings(&errors)
 }
@@ -476,40 +485,81 @@ pub fn push(call: CallArg) {
             Ok(())
         }
     };
-    if let Err(e) = result {
-        // A queued call has no caller to throw to: the console is where it is seen.
-        web_sys::console::error_1(&JsValue::from(e));
-    }
+    report(result);
 }
 
 /// The loader's entry point: starts nudge from the script tag's `attrs` (`site`,
-/// `collector`, `campaignsUrl`) merged under the first queued `init` config, then replays
-/// the other queued calls in order.
+/// `collector`, `campaignsUrl`) merged under the first queued `init` config, over three
+/// tasks so that none of them is long: storage and the visitor's state in this one, the
+/// inline campaigns in the next, then the listeners (`runtime::Config::defer`). The last
+/// also replays the other queued calls in order, those queued meanwhile included, and
+/// calls `done` (where the loader puts the API in `window.nudge`).
 #[wasm_bindgen]
-pub fn boot(queue: QueueArg, attrs: InitConfig) {
-    let queue: &JsValue = queue.as_ref();
-    let calls: Vec<JsValue> =
-        if Array::is_array(queue) { Array::from(queue).to_vec() } else { Vec::new() };
-    let is_init =
-        |c: &JsValue| c.is_object() && Array::from(c).get(0).as_string().as_deref() == Some("init");
-    let first_init = calls.iter().position(is_init);
+pub fn boot(queue: QueueArg, attrs: InitConfig, done: Option<Function>) {
+    let queue: JsValue = queue.into();
+    let first_init = queued(&queue).iter().position(|c| {
+        c.is_object() && Array::from(c).get(0).as_string().as_deref() == Some("init")
+    });
     let config = Object::new();
     let attrs: &JsValue = attrs.as_ref();
     if attrs.is_object() {
         Object::assign(&config, attrs.unchecked_ref());
     }
     if let Some(i) = first_init {
-        let given = Array::from(&calls[i]).get(1);
+        let given = Array::from(&queued(&queue)[i]).get(1);
         if given.is_object() {
             Object::assign(&config, given.unchecked_ref());
         }
     }
+    let mut campaigns = None;
     if first_init.is_some() || get(&config, "site").is_some() {
-        push(Array::of2(&"init".into(), &config).unchecked_into());
-    }
-    for (i, c) in calls.into_iter().enumerate() {
-        if Some(i) != first_init {
-            push(c.unchecked_into());
+        match start_with(&config, true) {
+            Ok(()) => campaigns = get(&config, "campaigns"),
+            Err(e) => report(Err(e)),
         }
+    }
+    next_task(Box::new(move || {
+        if let Some(c) = campaigns {
+            report(set_campaigns(c.unchecked_into()));
+        }
+        next_task(Box::new(move || {
+            runtime::finish_boot(|| {
+                // The page may have made the queue only now (`window.nudge ||= []`).
+                let now = web_sys::window()
+                    .and_then(|w| Reflect::get(&w, &"nudge".into()).ok())
+                    .filter(Array::is_array)
+                    .unwrap_or_else(|| queue.clone());
+                let skip = if now == queue { first_init } else { None };
+                for (i, c) in queued(&now).into_iter().enumerate() {
+                    if Some(i) != skip {
+                        push(c.unchecked_into());
+                    }
+                }
+            });
+            if let Some(done) = done {
+                let _ = done.call0(&JsValue::NULL);
+            }
+        }));
+    }));
+}
+
+/// Runs `f` in a task of its own (one closure type for every step, fewer bytes).
+fn next_task(f: Box<dyn FnOnce()>) {
+    Timeout::new(0, f).forget();
+}
+
+/// The calls in a pre-load queue (none if it is not an array).
+fn queued(queue: &JsValue) -> Vec<JsValue> {
+    if Array::is_array(queue) {
+        Array::from(queue).to_vec()
+    } else {
+        Vec::new()
+    }
+}
+
+/// A queued call has no caller to throw to: the console is where its error is seen.
+fn report(result: Result<(), JsError>) {
+    if let Err(e) = result {
+        web_sys::console::error_1(&JsValue::from(e));
     }
 }

@@ -66,6 +66,9 @@ pub(crate) struct Config {
     pub(crate) listen: bool,
     /// Whether GPC is on in this browser (read by `web::api`).
     pub(crate) gpc: bool,
+    /// The listeners come later, with [`finish_boot`], in another task (the script tag's
+    /// boot spreads its work so that no task is long); events wait until then.
+    pub(crate) defer: bool,
 }
 
 /// A campaign on screen.
@@ -91,8 +94,10 @@ pub(crate) struct Runtime {
     reasons: Vec<Reason>,
     /// The campaign set has arrived (or the wait is over).
     ready: bool,
-    /// Events waiting for the campaign set.
+    /// Events waiting for the campaign set, or for [`finish_boot`].
     waiting: Vec<Event>,
+    /// A deferred start has not installed its listeners yet: events wait.
+    booting: bool,
     /// Events waiting for consent (in memory only).
     held: Vec<Event>,
     /// Events for the page's callbacks, delivered once the runtime is free.
@@ -252,7 +257,7 @@ pub(crate) fn start(mut cfg: Config) -> Vec<CampaignError> {
     // Moved out, not cloned: the document is needed once, and a copy would double the
     // wasm memory a page pays for at its peak.
     let inline = cfg.campaigns.take();
-    let (lang, listen) = (cfg.lang.clone(), cfg.listen);
+    let (lang, listen, defer) = (cfg.lang.clone(), cfg.listen, cfg.defer);
     let watch = store.watch(|key| {
         let key = key.to_string();
         post(move |rt| rt.changed_elsewhere(&key));
@@ -269,6 +274,7 @@ pub(crate) fn start(mut cfg: Config) -> Vec<CampaignError> {
         reasons: Vec::new(),
         ready: fetch_from.is_none(),
         waiting: Vec::new(),
+        booting: defer,
         held: Vec::new(),
         notes: Vec::new(),
         visible: true,
@@ -296,17 +302,52 @@ pub(crate) fn start(mut cfg: Config) -> Vec<CampaignError> {
     if let Some(url) = fetch_from {
         transport::get_text(&url, Box::new(|text| post(move |rt| rt.campaigns_arrived(text))));
     }
-    if listen {
-        let emit: Rc<dyn Fn(Signal)> = Rc::new(|s| post(move |rt| rt.signal(s)));
-        let listeners = listen::start(lang, emit);
-        post(move |rt| {
-            if let Some(l) = &listeners {
-                l.set_selectors(rt.selectors());
-            }
-            rt.listeners = listeners;
-        });
+    if listen && !defer {
+        start_listening(lang);
     }
     errors
+}
+
+/// Installs the listeners; their first signal is this page's view.
+fn start_listening(lang: Option<String>) {
+    let emit: Rc<dyn Fn(Signal)> = Rc::new(|s| post(move |rt| rt.signal(s)));
+    let listeners = listen::start(lang, emit);
+    post(move |rt| {
+        if let Some(l) = &listeners {
+            l.set_selectors(rt.selectors());
+        }
+        rt.listeners = listeners;
+    });
+}
+
+/// A deferred start's last step: installs the listeners, runs `replay` (the loader's
+/// queued calls), then decides what waited, in order: this page's view, the queue, then
+/// any call made during the boot. Events wait until the end, so the queue's callbacks see
+/// every one of them.
+pub(crate) fn finish_boot(replay: impl FnOnce()) {
+    let booting = with(|rt| {
+        rt.booting.then(|| (rt.cfg.lang.clone(), rt.cfg.listen, std::mem::take(&mut rt.waiting)))
+    })
+    .flatten();
+    let mut during = Vec::new();
+    if let Some((lang, listen, waited)) = booting {
+        if listen {
+            start_listening(lang);
+        }
+        during = waited;
+    }
+    replay();
+    post(move |rt| {
+        if rt.booting {
+            rt.booting = false;
+            rt.waiting.extend(during);
+            if rt.ready {
+                for e in std::mem::take(&mut rt.waiting) {
+                    rt.record(e);
+                }
+            }
+        }
+    });
 }
 
 impl Runtime {
@@ -352,6 +393,9 @@ impl Runtime {
         self.ready_timer = None;
         if !self.ready {
             self.ready = true;
+            if self.booting {
+                return; // `finish_boot` decides them
+            }
             for e in std::mem::take(&mut self.waiting) {
                 self.record(e);
             }
@@ -414,7 +458,7 @@ impl Runtime {
 
     /// Decides on `e`, queues it with the lifecycle events it caused, renders the shows.
     fn record(&mut self, mut e: Event) {
-        if !self.ready {
+        if !self.ready || self.booting {
             if self.waiting.len() >= MAX_WAITING {
                 self.waiting.remove(0);
             }
@@ -445,7 +489,7 @@ impl Runtime {
     /// Time-based triggers, once a second while the page is visible.
     fn tick(&mut self) {
         let timed = self.set.campaigns.iter().any(|c| c.timed);
-        if !self.ready || !self.visible || !timed {
+        if !self.ready || self.booting || !self.visible || !timed {
             return;
         }
         let now = self.now();

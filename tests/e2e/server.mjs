@@ -31,14 +31,14 @@ const TYPES = {
 const SERVED = ['dist', 'examples', 'www', 'tests/e2e/pages'];
 
 // The floor build: dist/nudge.js unchanged, loading a glue that only instantiates the
-// smallest valid wasm module (its 8-byte header) and a `boot` that does nothing. What a
+// smallest valid wasm module (its 8-byte header) and a `boot` that only hands over. What a
 // loader of this shape costs before nudge does any work. /floor/style.css is the
 // renderer's stylesheet, for the hand-built modal of pages/show-floor.js.
 const FLOOR = {
   'nudge_glue.js': ['text/javascript; charset=utf-8',
     'export default async function init({ module_or_path }) {\n' +
     '  await WebAssembly.instantiateStreaming(await module_or_path, {});\n}\n' +
-    'export function boot() {}\n'],
+    'export function boot(queue, attrs, done) { done(); }\n'],
   'nudge_bg.wasm': ['application/wasm', Buffer.from([0, 0x61, 0x73, 0x6d, 1, 0, 0, 0])],
 };
 

@@ -222,27 +222,62 @@ async fn spa_navigation_is_a_page_view() {
 }
 
 #[wasm_bindgen_test]
-fn queued_calls_replay_in_order_after_init() {
+async fn queued_calls_replay_in_order_after_init() {
     clean();
     let names: Rc<RefCell<Vec<String>>> = Rc::default();
     let n = names.clone();
     let cb = Closure::<dyn FnMut(JsValue)>::new(move |e: JsValue| {
         n.borrow_mut().push(Reflect::get(&e, &"name".into()).unwrap().as_string().unwrap());
     });
+    let done = Rc::new(std::cell::Cell::new(0));
+    let d = done.clone();
+    let on_done = Closure::<dyn FnMut()>::new(move || d.set(d.get() + 1));
     let queue = Array::new();
     queue.push(&Array::of3(&"track".into(), &"First".into(), &js(r#"{"n":1}"#)));
     queue.push(&Array::of3(&"on".into(), &"event".into(), cb.as_ref()));
     queue.push(&Array::of2(&"init".into(), &js(r#"{"listen":false}"#)));
     queue.push(&Array::of2(&"track".into(), &"Second".into()));
     queue.push(&Array::of2(&"nonsense".into(), &"ignored".into()));
-    api::boot(queue.unchecked_into(), js(r#"{"site":"queue"}"#).unchecked_into());
-    // `init` runs first (merged with the script tag's attributes), then the rest in queue
-    // order: "First" is tracked before the queued `on` registers the callback, exactly as
-    // if nudge had been loaded all along.
-    assert_eq!(*names.borrow(), ["Second"]);
+    api::boot(
+        queue.clone().unchecked_into(),
+        js(r#"{"site":"queue"}"#).unchecked_into(),
+        Some(on_done.as_ref().clone().unchecked_into()),
+    );
+    // `init` has run (merged with the script tag's attributes); the rest waits for the
+    // boot's last task, and a call the page queues meanwhile joins them.
+    assert!(runtime::with(|_| ()).is_some(), "started in the first task");
+    assert!(names.borrow().is_empty());
+    assert_eq!(done.get(), 0, "the API is handed over only at the end");
+    queue.push(&Array::of2(&"track".into(), &"Meanwhile".into()));
+    sleep(20).await;
+    // Queue order, and the queued callback sees every event of the boot: they are decided
+    // once the whole queue has been replayed.
+    assert_eq!(*names.borrow(), ["First", "Second", "Meanwhile"]);
+    assert_eq!(done.get(), 1);
     api::push(Array::of2(&"track".into(), &"Third".into()).unchecked_into());
-    assert_eq!(*names.borrow(), ["Second", "Third"]);
+    assert_eq!(*names.borrow(), ["First", "Second", "Meanwhile", "Third"]);
     api::off(JsValue::from("event").unchecked_into(), cb.as_ref().clone().unchecked_into());
+    api::shutdown();
+}
+
+#[wasm_bindgen_test]
+async fn the_boot_decides_the_page_view_before_what_waited() {
+    clean();
+    let (names, cb) = recorder("event");
+    let campaigns = r#"{"schema":1,"campaigns":[{"id":"boot","trigger":{"event":"Late"},
+        "content":{"headline":"Hi"},"placement":{"type":"bar"}}]}"#;
+    let queue = Array::of1(&Array::of2(&"track".into(), &"Late".into()));
+    let config = js(&format!(r#"{{"site":"boot","campaigns":{campaigns}}}"#));
+    api::boot(queue.unchecked_into(), config.unchecked_into(), None);
+    // A call made while the boot runs waits for it.
+    api::track(JsValue::from("Early"), JsValue::UNDEFINED.unchecked_into());
+    sleep(0).await;
+    assert!(names.borrow().is_empty(), "the campaigns load in a task of their own");
+    sleep(20).await;
+    // The listeners' page view first, then the queue (whose event shows the campaign),
+    // then what was called meanwhile.
+    assert_eq!(*names.borrow(), ["Page Viewed", "Late", "Campaign Shown", "Early"]);
+    forget("event", &cb);
     api::shutdown();
 }
 
