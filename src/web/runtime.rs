@@ -341,6 +341,8 @@ pub(crate) fn finish_boot(replay: impl FnOnce()) {
         if rt.booting {
             rt.booting = false;
             rt.waiting.extend(during);
+            let over = rt.waiting.len().saturating_sub(MAX_WAITING);
+            rt.waiting.drain(..over); // the oldest go first, as in `record`
             if rt.ready {
                 for e in std::mem::take(&mut rt.waiting) {
                     rt.record(e);
