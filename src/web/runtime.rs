@@ -88,6 +88,9 @@ pub(crate) struct Runtime {
     transport: Transport,
     page: PageContext,
     on_screen: Vec<OnScreen>,
+    /// Decided shows (with their event's properties), rendered in the next task.
+    to_show: Vec<(Show, Value)>,
+    show_timer: Option<Timeout>,
     /// Properties of the latest event that had any, for `{{tokens}}` in timed shows.
     last_props: Value,
     /// Reasons from the latest decision, for `explain`.
@@ -270,6 +273,8 @@ pub(crate) fn start(mut cfg: Config) -> Vec<CampaignError> {
         transport,
         page: PageContext::default(),
         on_screen: Vec::new(),
+        to_show: Vec::new(),
+        show_timer: None,
         last_props: Value::Obj(Vec::new()),
         reasons: Vec::new(),
         ready: fetch_from.is_none(),
@@ -427,6 +432,8 @@ impl Runtime {
     pub(crate) fn page_view(&mut self, ctx: PageContext) {
         self.page = ctx.clone();
         self.on_screen.retain(|o| o.preview);
+        // Decided for the page before: not for this one.
+        self.to_show.clear();
         let mut e = Event::new(&clock::id(), names::PAGE_VIEWED, self.now());
         e.page = Some(ctx);
         self.record(e);
@@ -481,9 +488,7 @@ impl Runtime {
         for l in out.events {
             self.queue(l);
         }
-        for s in &out.shows {
-            self.render(s, &props, false);
-        }
+        self.show_later(out.shows, &props);
         self.save();
         self.pump(false);
     }
@@ -503,9 +508,7 @@ impl Runtime {
             self.queue(l);
         }
         let props = self.last_props.clone();
-        for s in &out.shows {
-            self.render(s, &props, false);
-        }
+        self.show_later(out.shows, &props);
         self.save();
         self.pump(false);
     }
@@ -529,6 +532,26 @@ impl Runtime {
             Consent::Denied => {}
         }
         self.notes.push(e);
+    }
+
+    /// Renders `shows` in a task of their own, after the current one: when a click
+    /// triggers a campaign, the page paints its own response to the click first, and the
+    /// shopper's interaction stays as fast as it was without nudge.
+    fn show_later(&mut self, shows: Vec<Show>, props: &Value) {
+        if shows.is_empty() {
+            return;
+        }
+        self.to_show.extend(shows.into_iter().map(|s| (s, props.clone())));
+        if self.show_timer.is_none() {
+            self.show_timer = Some(Timeout::new(0, || post(Runtime::show_now)));
+        }
+    }
+
+    fn show_now(&mut self) {
+        self.show_timer = None;
+        for (s, props) in std::mem::take(&mut self.to_show) {
+            self.render(&s, &props, false);
+        }
     }
 
     /// Puts one decision on screen (replacing whatever holds its slot).
@@ -663,6 +686,7 @@ impl Runtime {
         self.store.clear();
         self.store.set(OPT_OUT, "1");
         self.on_screen.retain(|o| o.preview);
+        self.to_show.clear();
     }
 
     /// Forgets the visitor (a new anonymous id, an empty profile), erasing what was

@@ -19,12 +19,17 @@
 //   GC), plus the wasm linear memory. Median.
 // - track_ms: `nudge.track()` of an ordinary event (decide against 20 campaigns, nothing
 //   shown), the mean of 50 calls, median over batches; show_ms: the `track()` whose
-//   campaign renders the bottom modal (the shadow root is in the page when it returns), in
-//   a task of its own on an idle page; show_ms_4x the same under 4× throttling.
+//   campaign renders the bottom modal, from the call until the modal is in the page (nudge
+//   renders in the task after the call), on an idle page; show_ms_4x the same under 4×
+//   throttling.
 // - show_floor_ms, show_floor_ms_4x: the same modal built by hand in plain JS with the
 //   renderer's stylesheet (pages/show-floor.js) on the page without the SDK: what the
 //   browser alone spends on it. long_tasks_4x_show_floor: how many of those calls made a
 //   task over 50 ms, worst load.
+// - click_ms_4x: a shop's button clicked under 4× throttling; its handler changes its
+//   label and tracks the event that shows the modal. The interaction's duration (Event
+//   Timing, input to the next paint: what INP is made of), median. click_floor_ms_4x: the
+//   same click on the page without the SDK.
 import { chromium } from 'playwright-core';
 import { start } from './server.mjs';
 import { ARGS } from './lib.mjs';
@@ -85,6 +90,19 @@ async function shop() {
   };
 }
 
+// A click on the shop's button (bench.button) once the page is idle, throttled 4×; resolves
+// to the longest duration Event Timing gave the click's events.
+async function click(page, cdp) {
+  await page.evaluate(() => window.__bench.button());
+  await cdp.send('Emulation.setCPUThrottlingRate', { rate: 4 });
+  await page.waitForTimeout(500);
+  await page.click('#buy');
+  await page.waitForTimeout(600);
+  return page.evaluate(() => Math.max(...window.__bench.events
+    .filter(([n]) => ['pointerdown', 'pointerup', 'mousedown', 'mouseup', 'click'].includes(n))
+    .map(([, d]) => d)));
+}
+
 // The hand-built modal, on the page without the SDK (throttled or not).
 async function floorShow() {
   const r = await window.__bench.timed(await window.__showFloor);
@@ -93,7 +111,7 @@ async function floorShow() {
 
 // `query` is one of bench.js's: '' (the SDK), 'off', 'floor', 'late', 'floor&late'.
 // `showFloor` (with 'off') times the hand-built modal instead.
-async function load({ query = '', throttle = 1, showFloor = false } = {}) {
+async function load({ query = '', throttle = 1, showFloor = false, clicked = false } = {}) {
   const off = query === 'off';
   const ctx = await browser.newContext({ viewport: { width: 1280, height: 800 } });
   const page = await ctx.newPage();
@@ -106,6 +124,15 @@ async function load({ query = '', throttle = 1, showFloor = false } = {}) {
   // Both kinds of load wait the same way: Playwright's waiting script lives in the page's
   // heap too, and must not count as the SDK's.
   await page.waitForFunction((off) => off || window.__bench.ready > 0, off, { timeout: 30_000 });
+  if (clicked) {
+    const out = { click: await click(page, cdp) };
+    if (query === '') out.shown = await page.evaluate(() => document.querySelectorAll('nudge-root').length);
+    await ctx.close();
+    if (errors.length) throw new Error('console errors on the benchmark page: ' + errors.join('; '));
+    if (query === '' && out.shown !== 1) throw new Error(`the click rendered ${out.shown} roots, expected 1`);
+    if (!(out.click > 0)) throw new Error('no Event Timing entry for the click');
+    return out;
+  }
   if (showFloor) await page.addScriptTag({ url: '/tests/e2e/pages/show-floor.js' });
   const out = await page.evaluate(showFloor ? floorShow : throttle === 1 ? measure : shop, query);
   // Long tasks are reported after they end: give the observer a moment.
@@ -128,6 +155,7 @@ async function load({ query = '', throttle = 1, showFloor = false } = {}) {
 try {
   await load(); // warm-up: Chromium's own caches, not the page's (each load has a fresh context)
   const on = [], off = [], floor = [], late = [], floorLate = [], shows = [], slow = [], slowShows = [];
+  const clicks = [], floorClicks = [];
   for (let i = 0; i < LOADS; i++) {
     on.push(await load());
     off.push(await load({ query: 'off' }));
@@ -139,6 +167,8 @@ try {
   for (let i = 0; i < 5; i++) {
     slow.push(await load({ throttle: 4 }));
     slowShows.push(await load({ query: 'off', showFloor: true, throttle: 4 }));
+    clicks.push(await load({ clicked: true }));
+    floorClicks.push(await load({ query: 'off', clicked: true }));
   }
   const heap = on.map((r, i) => (r.heap - off[i].heap + r.wasm) / 1024);
   console.log(JSON.stringify({
@@ -160,6 +190,8 @@ try {
     show_ms_4x: round(median(slow.map((r) => r.show))),
     show_floor_ms_4x: round(median(slowShows.map((r) => r.show))),
     long_tasks_4x_show_floor: Math.max(...slowShows.map((r) => r.showLong.length)),
+    click_ms_4x: median(clicks.map((r) => r.click)),
+    click_floor_ms_4x: median(floorClicks.map((r) => r.click)),
   }));
 } finally {
   await browser.close();

@@ -390,7 +390,7 @@ fn data_layer_ecommerce_becomes_nudge_events() {
 }
 
 #[wasm_bindgen_test]
-fn a_triggered_campaign_shows_and_explain_says_why() {
+async fn a_triggered_campaign_shows_and_explain_says_why() {
     clean();
     let (impressions, cb) = recorder("impression");
     init(
@@ -402,8 +402,10 @@ fn a_triggered_campaign_shows_and_explain_says_why() {
     );
     api::track(JsValue::from("Signed Up"), js(r#"{"name":"<b>Ann</b>"}"#).unchecked_into());
     assert_eq!(*impressions.borrow(), ["Campaign Shown"]);
-    let host = window().document().unwrap().query_selector("nudge-root").unwrap();
-    assert!(host.is_some(), "rendered");
+    let root = || window().document().unwrap().query_selector("nudge-root").unwrap();
+    assert!(root().is_none(), "rendered in a task of its own, after the page's");
+    sleep(0).await;
+    assert!(root().is_some(), "rendered");
     let reasons = JSON::stringify(&api::explain(JsValue::UNDEFINED.unchecked_into())).unwrap();
     assert_eq!(
         String::from(reasons),

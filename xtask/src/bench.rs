@@ -92,6 +92,8 @@ fn sdk() -> Result<()> {
         ("show_ms_4x", "nudge's modal, 4× throttled"),
         ("show_floor_ms_4x", "the same modal in plain JS, 4×"),
         ("long_tasks_4x_show_floor", "its tasks over 50 ms, worst load"),
+        ("click_ms_4x", "a click that shows the modal, to paint"),
+        ("click_floor_ms_4x", "the same click without nudge"),
     ] {
         let value =
             figure(&page, key).with_context(|| format!("benchmark did not report {key}"))?;
