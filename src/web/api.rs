@@ -493,7 +493,8 @@ pub fn push(call: CallArg) {
 /// tasks so that none of them is long: storage and the visitor's state in this one, the
 /// inline campaigns in the next, then the listeners (`runtime::Config::defer`). The last
 /// also replays the other queued calls in order, those queued meanwhile included, and
-/// calls `done` (where the loader puts the API in `window.nudge`).
+/// calls `done` (where the loader puts the API in `window.nudge`) before the events that
+/// waited are decided.
 #[wasm_bindgen]
 pub fn boot(queue: QueueArg, attrs: InitConfig, done: Option<Function>) {
     let queue: JsValue = queue.into();
@@ -535,10 +536,12 @@ pub fn boot(queue: QueueArg, attrs: InitConfig, done: Option<Function>) {
                         push(c.unchecked_into());
                     }
                 }
+                // The API is the page's before the events are decided: a callback they
+                // reach can call `nudge.track` and find it.
+                if let Some(done) = done {
+                    let _ = done.call0(&JsValue::NULL);
+                }
             });
-            if let Some(done) = done {
-                let _ = done.call0(&JsValue::NULL);
-            }
         }));
     }));
 }

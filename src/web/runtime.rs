@@ -178,6 +178,13 @@ fn settle() {
 /// Stops the runtime: every listener, timer and rendered campaign goes away. What was
 /// stored stays (it is the visitor's memory for the next page).
 pub(crate) fn stop() {
+    // A boot cut short (a second `init` in the loader's queue): what waited for it is
+    // decided, queued and saved, as it would have been had the boot finished.
+    with(|rt| {
+        if rt.booting {
+            rt.end_boot();
+        }
+    });
     let rt = RT.with(|cell| cell.try_borrow_mut().ok().and_then(|mut g| g.take()));
     if let Some(mut rt) = rt {
         rt.save_now();
@@ -326,9 +333,9 @@ fn start_listening(lang: Option<String>) {
 }
 
 /// A deferred start's last step: installs the listeners, runs `replay` (the loader's
-/// queued calls), then decides what waited, in order: this page's view, the queue, then
-/// any call made during the boot. Events wait until the end, so the queue's callbacks see
-/// every one of them.
+/// queued calls, then its hand-over of the API), then decides what waited, in order: this
+/// page's view, the queue, then any call made during the boot. Events wait until the end,
+/// so the queue's callbacks see every one of them, with `window.nudge` already the API.
 pub(crate) fn finish_boot(replay: impl FnOnce()) {
     let booting = with(|rt| {
         rt.booting.then(|| (rt.cfg.lang.clone(), rt.cfg.listen, std::mem::take(&mut rt.waiting)))
@@ -342,18 +349,12 @@ pub(crate) fn finish_boot(replay: impl FnOnce()) {
         during = waited;
     }
     replay();
+    // The runtime may be another by now (the queue had a second `init`); `during` joins it.
     post(move |rt| {
-        if rt.booting {
-            rt.booting = false;
-            rt.waiting.extend(during);
-            let over = rt.waiting.len().saturating_sub(MAX_WAITING);
-            rt.waiting.drain(..over); // the oldest go first, as in `record`
-            if rt.ready {
-                for e in std::mem::take(&mut rt.waiting) {
-                    rt.record(e);
-                }
-            }
-        }
+        rt.waiting.extend(during);
+        let over = rt.waiting.len().saturating_sub(MAX_WAITING);
+        rt.waiting.drain(..over); // the oldest go first, as in `record`
+        rt.end_boot();
     });
 }
 
@@ -391,6 +392,16 @@ impl Runtime {
             _ => {
                 warn_once(Warn::Campaigns, "nudge: could not load campaigns");
                 self.make_ready();
+            }
+        }
+    }
+
+    /// The boot is over: decides what waited for it (unless campaigns are still awaited).
+    fn end_boot(&mut self) {
+        self.booting = false;
+        if self.ready {
+            for e in std::mem::take(&mut self.waiting) {
+                self.record(e);
             }
         }
     }
@@ -786,6 +797,12 @@ impl Runtime {
     #[cfg(test)]
     pub(crate) fn consent(&self) -> Consent {
         self.state.consent
+    }
+
+    /// How many campaigns are loaded.
+    #[cfg(test)]
+    pub(crate) fn campaigns(&self) -> usize {
+        self.set.campaigns.len()
     }
 
     /// The visitor's anonymous id.

@@ -225,11 +225,15 @@ async fn spa_navigation_is_a_page_view() {
 async fn queued_calls_replay_in_order_after_init() {
     clean();
     let names: Rc<RefCell<Vec<String>>> = Rc::default();
-    let n = names.clone();
-    let cb = Closure::<dyn FnMut(JsValue)>::new(move |e: JsValue| {
-        n.borrow_mut().push(Reflect::get(&e, &"name".into()).unwrap().as_string().unwrap());
-    });
     let done = Rc::new(std::cell::Cell::new(0));
+    let (n, d) = (names.clone(), done.clone());
+    let cb = Closure::<dyn FnMut(JsValue)>::new(move |e: JsValue| {
+        let mut name = Reflect::get(&e, &"name".into()).unwrap().as_string().unwrap();
+        if d.get() == 0 {
+            name.push_str(" (before the API was handed over)");
+        }
+        n.borrow_mut().push(name);
+    });
     let d = done.clone();
     let on_done = Closure::<dyn FnMut()>::new(move || d.set(d.get() + 1));
     let queue = Array::new();
@@ -269,14 +273,34 @@ async fn the_boot_decides_the_page_view_before_what_waited() {
     let queue = Array::of1(&Array::of2(&"track".into(), &"Late".into()));
     let config = js(&format!(r#"{{"site":"boot","campaigns":{campaigns}}}"#));
     api::boot(queue.unchecked_into(), config.unchecked_into(), None);
+    assert_eq!(runtime::with(|rt| rt.campaigns()), Some(0), "not in the first task");
     // A call made while the boot runs waits for it.
     api::track(JsValue::from("Early"), JsValue::UNDEFINED.unchecked_into());
     sleep(0).await;
-    assert!(names.borrow().is_empty(), "the campaigns load in a task of their own");
+    assert_eq!(runtime::with(|rt| rt.campaigns()), Some(1), "loaded in the second");
+    assert!(names.borrow().is_empty(), "nothing decided before the listeners are in");
     sleep(20).await;
     // The listeners' page view first, then the queue (whose event shows the campaign),
     // then what was called meanwhile.
     assert_eq!(*names.borrow(), ["Page Viewed", "Late", "Campaign Shown", "Early"]);
+    forget("event", &cb);
+    api::shutdown();
+}
+
+#[wasm_bindgen_test]
+async fn a_second_init_in_the_queue_keeps_what_came_before_it() {
+    clean();
+    let (names, cb) = recorder("event");
+    let queue = Array::new();
+    queue.push(&Array::of2(&"track".into(), &"Before".into()));
+    queue.push(&Array::of2(&"init".into(), &js(r#"{"listen":false}"#)));
+    queue.push(&Array::of2(&"init".into(), &js(r#"{"site":"again","listen":false}"#)));
+    queue.push(&Array::of2(&"track".into(), &"After".into()));
+    api::boot(queue.unchecked_into(), js(r#"{"site":"first"}"#).unchecked_into(), None);
+    sleep(20).await;
+    // The second `init` restarts nudge mid-boot: what the first had waiting is decided
+    // (and queued, and saved) before it stops, not dropped.
+    assert_eq!(*names.borrow(), ["Before", "After"]);
     forget("event", &cb);
     api::shutdown();
 }
