@@ -498,7 +498,8 @@ pub fn push(call: CallArg) {
 #[wasm_bindgen]
 pub fn boot(queue: QueueArg, attrs: InitConfig, done: Option<Function>) {
     let queue: JsValue = queue.into();
-    let first_init = queued(&queue).iter().position(|c| {
+    let calls = queued(&queue);
+    let first_init = calls.iter().position(|c| {
         c.is_object() && Array::from(c).get(0).as_string().as_deref() == Some("init")
     });
     let config = Object::new();
@@ -507,7 +508,7 @@ pub fn boot(queue: QueueArg, attrs: InitConfig, done: Option<Function>) {
         Object::assign(&config, attrs.unchecked_ref());
     }
     if let Some(i) = first_init {
-        let given = Array::from(&queued(&queue)[i]).get(1);
+        let given = Array::from(&calls[i]).get(1);
         if given.is_object() {
             Object::assign(&config, given.unchecked_ref());
         }

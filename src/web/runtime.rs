@@ -399,21 +399,20 @@ impl Runtime {
     /// The boot is over: decides what waited for it (unless campaigns are still awaited).
     fn end_boot(&mut self) {
         self.booting = false;
-        if self.ready {
-            for e in std::mem::take(&mut self.waiting) {
-                self.record(e);
-            }
-        }
+        self.decide_waiting();
     }
 
-    /// Stops waiting for campaigns and decides the events that waited.
+    /// Stops waiting for campaigns and decides the events that waited (unless the boot is
+    /// still on: `end_boot` decides them then).
     fn make_ready(&mut self) {
         self.ready_timer = None;
-        if !self.ready {
-            self.ready = true;
-            if self.booting {
-                return; // `finish_boot` decides them
-            }
+        self.ready = true;
+        self.decide_waiting();
+    }
+
+    /// Decides the events that waited, in order, once nothing holds them any more.
+    fn decide_waiting(&mut self) {
+        if self.ready && !self.booting {
             for e in std::mem::take(&mut self.waiting) {
                 self.record(e);
             }

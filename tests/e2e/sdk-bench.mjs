@@ -126,12 +126,8 @@ async function load({ query = '', throttle = 1, showFloor = false, clicked = fal
   await page.waitForFunction((off) => off || window.__bench.ready > 0, off, { timeout: 30_000 });
   if (clicked) {
     const out = { click: await click(page, cdp) };
-    if (query === '') out.shown = await page.evaluate(() => document.querySelectorAll('nudge-root').length);
-    await ctx.close();
-    if (errors.length) throw new Error('console errors on the benchmark page: ' + errors.join('; '));
-    if (query === '' && out.shown !== 1) throw new Error(`the click rendered ${out.shown} roots, expected 1`);
-    if (!(out.click > 0)) throw new Error('no Event Timing entry for the click');
-    return out;
+    out.shown = await page.evaluate(() => document.querySelectorAll('nudge-root').length);
+    return close(out);
   }
   if (showFloor) await page.addScriptTag({ url: '/tests/e2e/pages/show-floor.js' });
   const out = await page.evaluate(showFloor ? floorShow : throttle === 1 ? measure : shop, query);
@@ -145,11 +141,17 @@ async function load({ query = '', throttle = 1, showFloor = false, clicked = fal
   });
   await cdp.send('HeapProfiler.collectGarbage');
   out.heap = (await cdp.send('Runtime.getHeapUsage')).usedSize;
-  await ctx.close();
-  if (errors.length) throw new Error('console errors on the benchmark page: ' + errors.join('; '));
-  if ((query === '' || showFloor) && out.shown !== 1) throw new Error(`the show track rendered ${out.shown} roots, expected 1`);
-  if (query === '' && !out.wasm) throw new Error('the wasm memory was not seen');
-  return out;
+  return close(out);
+
+  // Every kind of load ends here: no console error, and the modal shown where one should be.
+  async function close(out) {
+    await ctx.close();
+    if (errors.length) throw new Error('console errors on the benchmark page: ' + errors.join('; '));
+    if ((query === '' || showFloor) && out.shown !== 1) throw new Error(`the show rendered ${out.shown} roots, expected 1`);
+    if (clicked && !(out.click > 0)) throw new Error('no Event Timing entry for the click');
+    if (query === '' && !clicked && !out.wasm) throw new Error('the wasm memory was not seen');
+    return out;
+  }
 }
 
 try {

@@ -35,11 +35,13 @@ const SERVED = ['dist', 'examples', 'www', 'tests/e2e/pages'];
 // loader of this shape costs before nudge does any work. /floor/style.css is the
 // renderer's stylesheet, for the hand-built modal of pages/show-floor.js.
 const FLOOR = {
+  'nudge.js': ['text/javascript; charset=utf-8', 'dist/nudge.js'],
+  'style.css': ['text/css; charset=utf-8', 'src/web/render/style.css'],
   'nudge_glue.js': ['text/javascript; charset=utf-8',
     'export default async function init({ module_or_path }) {\n' +
     '  await WebAssembly.instantiateStreaming(await module_or_path, {});\n}\n' +
-    'export function boot(queue, attrs, done) { done(); }\n'],
-  'nudge_bg.wasm': ['application/wasm', Buffer.from([0, 0x61, 0x73, 0x6d, 1, 0, 0, 0])],
+    'export function boot(queue, attrs, done) { done(); }\n', true],
+  'nudge_bg.wasm': ['application/wasm', Buffer.from([0, 0x61, 0x73, 0x6d, 1, 0, 0, 0]), true],
 };
 
 /** Starts the server on a free port; resolves to { url, close, state }. */
@@ -135,10 +137,11 @@ async function handle(req, res, state) {
   // Browsers ask for it on every page; a 404 would show up as a console error.
   if (path === '/favicon.ico') return send(res, 204, 'image/x-icon', '');
 
-  const floor = path.match(/^\/floor\/([\w.]+)$/);
-  if (floor && floor[1] === 'nudge.js') path = '/dist/nudge.js';
-  else if (floor && floor[1] === 'style.css') path = '/src/web/render/style.css';
-  else if (floor && FLOOR[floor[1]]) return send(res, 200, ...FLOOR[floor[1]]);
+  const floor = FLOOR[(path.match(/^\/floor\/([\w.]+)$/) || [])[1]];
+  if (floor) {
+    const [type, body, inline] = floor;
+    return send(res, 200, type, inline ? body : await readFile(join(ROOT, body)));
+  }
 
   // Static files; /csp/<path> is <path> under a strict policy.
   const headers = {};
@@ -148,7 +151,7 @@ async function handle(req, res, state) {
   }
   if (path.endsWith('/')) path += 'index.html';
   const rel = normalize(path).replace(/^[/\\]+/, '');
-  if (!SERVED.some((d) => rel === d || rel.startsWith(d + '/')) && !floor) {
+  if (!SERVED.some((d) => rel === d || rel.startsWith(d + '/'))) {
     return send(res, 404, 'text/plain', 'not served: ' + rel);
   }
   let file = join(ROOT, rel);
